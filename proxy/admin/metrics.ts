@@ -1,0 +1,69 @@
+// Prometheus metrics, fed by the proxy's events. Each proxy has its own registry so
+// several proxies in one process (the simulator, tests) do not share counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Balancer } from '../balancer/balancer.ts';
+import type { ProxyEmitter } from '../events.ts';
+
+export function createMetrics(events: ProxyEmitter, balancer: () => Balancer, activeConnections: () => number, defaults = true): Registry {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'attitude_process_' });
+  const connections = new Counter({ name: 'attitude_connections_total', help: 'Connections by result', labelNames: ['result', 'reason'], registers: [registry] });
+  new Gauge({ name: 'attitude_connections_active', help: 'Open client connections', registers: [registry], collect() { this.set(activeConnections()); } });
+  const refusals = new Counter({ name: 'attitude_refusals_total', help: 'Refusals by the limit or filter that fired', labelNames: ['reason', 'stage', 'code'], registers: [registry] });
+  const transactions = new Counter({ name: 'attitude_transactions_total', help: 'Mail transactions by outcome', labelNames: ['outcome', 'backend'], registers: [registry] });
+  const backendMessages = new Counter({ name: 'attitude_backend_messages_total', help: 'Messages a backend accepted', labelNames: ['backend'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'attitude_transaction_duration_seconds',
+    help: 'Time from MAIL to the final reply, per backend',
+    labelNames: ['backend', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const failovers = new Counter({ name: 'attitude_failovers_total', help: 'Transactions moved off a failing backend', labelNames: ['backend'], registers: [registry] });
+  const throttled = new Counter({ name: 'attitude_throttle_wait_seconds_total', help: 'Time clients were held back by bandwidth throttling', labelNames: ['scope'], registers: [registry] });
+  const throttledBytes = new Counter({ name: 'attitude_throttled_bytes_total', help: 'Bytes that had to wait for the throttle', labelNames: ['scope'], registers: [registry] });
+  new Gauge({
+    name: 'attitude_backend_up',
+    help: '1 when the backend is healthy',
+    labelNames: ['backend'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of balancer().list()) this.set({ backend: b.name }, b.health === 'up' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'attitude_backend_active',
+    help: 'Transactions in flight per backend',
+    labelNames: ['backend'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of balancer().list()) this.set({ backend: b.name }, b.active);
+    },
+  });
+  new Gauge({
+    name: 'attitude_backend_connections',
+    help: 'Open connections per backend',
+    labelNames: ['backend'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of balancer().list()) this.set({ backend: b.name }, b.open);
+    },
+  });
+
+  events.on('connection', (e) => connections.inc({ result: e.accepted ? 'accepted' : 'refused', reason: e.reason ?? '' }));
+  events.on('refusal', (e) => refusals.inc({ reason: e.reason, stage: e.stage, code: String(e.code) }));
+  events.on('transaction', (e) => {
+    transactions.inc({ outcome: e.outcome, backend: e.backend ?? '' });
+    if (e.outcome === 'delivered' && e.backend) backendMessages.inc({ backend: e.backend });
+    latency.observe({ backend: e.backend ?? '', outcome: e.outcome }, e.ms / 1000);
+  });
+  events.on('failover', (e) => failovers.inc({ backend: e.backend }));
+  events.on('throttle', (e) => {
+    throttled.inc({ scope: e.scope }, e.waitMs / 1000);
+    throttledBytes.inc({ scope: e.scope }, e.bytes);
+  });
+  return registry;
+}

@@ -1,0 +1,100 @@
+// Turning schema failures into the list of problems a user reads: every problem at
+// once, each with its key path and what was expected (exit code 104).
+import type { z } from 'zod';
+import { parseDocument } from 'yaml';
+import { readFileSync } from 'node:fs';
+
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export class InvalidFileError extends Error {
+  readonly code = 'EINVALID';
+  readonly exitCode = 104;
+  constructor(
+    readonly file: string,
+    readonly problems: Problem[],
+  ) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` + problems.map((p) => `  - ${p.path || '(top)'}: ${p.message}`).join('\n'));
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return JSON.stringify(value);
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}, got ${describe(input)}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(input)}`;
+    case 'invalid_union': {
+      // Our unions are "a unit string or a number" or "off/null or a unit": the custom
+      // message of the last branch says what was expected.
+      const inner = issue.errors.flat().find((i) => i.code === 'custom') ?? issue.errors.flat().at(-1);
+      return inner && inner.code === 'custom' ? inner.message : `unexpected value ${describe(input)}`;
+    }
+    case 'too_small':
+      return `expected ${issue.origin === 'array' ? 'at least ' + issue.minimum + ' items' : issue.origin === 'string' ? 'a non-empty string' : '>= ' + issue.minimum}, got ${describe(input)}`;
+    case 'too_big':
+      return `expected <= ${issue.maximum}, got ${describe(input)}`;
+    default:
+      return issue.message;
+  }
+}
+
+export function problemsFromZod(error: z.ZodError): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
+    } else {
+      out.push({ path: formatPath(issue.path), message: issueMessage(issue) });
+    }
+  }
+  return out;
+}
+
+/** Reads a YAML file into plain data, turning syntax errors into problems with line numbers. */
+export function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidFileError(file, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
+  }
+  return parseYamlText(text, file);
+}
+
+export function parseYamlText(text: string, file: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    throw new InvalidFileError(
+      file,
+      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}` : '', message: e.message.split('\n')[0] })),
+    );
+  }
+  return doc.toJS() ?? {};
+}
+
+export function validate<S extends z.ZodType>(schema: S, data: unknown, file: string): z.output<S> {
+  const result = schema.safeParse(data, { reportInput: true });
+  if (!result.success) throw new InvalidFileError(file, problemsFromZod(result.error));
+  return result.data;
+}

@@ -1,0 +1,129 @@
+// The proxy config contract (DESIGN.md "Proxy config"). Every key has a default,
+// so a file with only `backends.servers` works; unknown keys are errors, so a
+// typo never silently turns a defense off.
+import { z } from 'zod';
+import { cidr, duration, hostPort, optionalBandwidth, optionalRate, size } from './fields.ts';
+
+export const STRATEGIES = ['round-robin', 'weighted', 'least-connections', 'hash-sender', 'hash-client'] as const;
+
+const serverSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, _ . -'),
+  // Optional: in `attitude run` a server without an address is bound to the mock backend of the same name.
+  address: hostPort().optional(),
+  weight: z.number().int().min(0).default(1),
+  maxConnections: z.number().int().min(1).default(50),
+  xclient: z.boolean().default(false),
+  proxyProtocol: z.enum(['off', 'v1', 'v2']).default('off'),
+});
+
+const healthCheckSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  interval: duration().default(5000),
+  timeout: duration().default(2000),
+  rise: z.number().int().min(1).default(2),
+  fall: z.number().int().min(1).default(3),
+});
+
+const backendsSchema = z.strictObject({
+  strategy: z.enum(STRATEGIES).default('round-robin'),
+  healthCheck: healthCheckSchema.prefault({}),
+  connectTimeout: duration().default(5000),
+  // How long a reply to one command may take; the final dot gets `dataTimeout` (RFC 5321 4.5.3.2 allows 10m).
+  commandTimeout: duration().default(30_000),
+  dataTimeout: duration().default(120_000),
+  // A pooled backend connection unused this long is closed with QUIT.
+  idleTimeout: duration().default(30_000),
+  // How long a transaction waits for a free backend connection when every pool is at maxConnections.
+  queueTimeout: duration().default(10_000),
+  // EHLO name the proxy uses towards backends (default: `hostname`).
+  helo: z.string().optional(),
+  servers: z.array(serverSchema).default([]),
+});
+
+const spamRuleSchema = z.strictObject({
+  name: z.string().min(1),
+  header: z.string().optional(),
+  body: z.string().optional(),
+  test: z.enum(['missing-date', 'missing-message-id', 'recipients', 'urls']).optional(),
+  over: z.number().optional(),
+  score: z.number(),
+});
+
+export const proxyConfigSchema = z.strictObject({
+  listen: hostPort().default({ host: '127.0.0.1', port: 2525 }),
+  hostname: z.string().min(1).default('mx.attitude.test'),
+  admin: z.union([z.null(), z.literal('off'), hostPort()]).default(null).transform((v) => (v === 'off' ? null : v)),
+  tls: z
+    .strictObject({ key: z.string(), cert: z.string() })
+    .nullable()
+    .default(null),
+  relay: z
+    .strictObject({
+      domains: z.array(z.string().min(1)).default([]),
+      clients: z.array(cidr()).default(['127.0.0.0/8', '::1/128']),
+      auth: z
+        .strictObject({
+          users: z.record(z.string(), z.string()).default({}),
+          allowPlaintext: z.boolean().default(false),
+        })
+        .nullable()
+        .default(null),
+    })
+    .prefault({}),
+  connections: z
+    .strictObject({
+      max: z.number().int().min(1).default(1000),
+      perClient: z.number().int().min(1).default(10),
+      rate: optionalRate().default({ count: 60, perMs: 60_000 }),
+      greetPause: duration().default(0),
+      idleTimeout: duration().default(300_000),
+      allow: z.array(cidr()).default([]),
+      deny: z.array(cidr()).default([]),
+      errorSoftLimit: z.number().int().min(1).default(3),
+      errorHardLimit: z.number().int().min(1).default(10),
+      errorDelay: duration().default(1000),
+    })
+    .prefault({}),
+  messages: z
+    .strictObject({
+      maxSize: size().default(10 * 1024 * 1024),
+      maxRecipients: z.number().int().min(1).default(100),
+      rate: optionalRate().default({ count: 100, perMs: 60_000 }),
+      recipientRate: optionalRate().default({ count: 1000, perMs: 60_000 }),
+      senderRate: optionalRate().default({ count: 100, perMs: 60_000 }),
+    })
+    .prefault({}),
+  throttle: z
+    .strictObject({
+      perClient: optionalBandwidth().default(256 * 1024),
+      global: optionalBandwidth().default(50 * 1024 * 1024),
+    })
+    .prefault({}),
+  filters: z
+    .strictObject({
+      strictLineEndings: z.boolean().default(true),
+      blockedExtensions: z.array(z.string().min(1)).default(['exe', 'scr', 'pif', 'bat', 'com', 'vbs', 'js', 'jar', 'cmd']),
+      eicar: z.boolean().default(true),
+      spam: z
+        .strictObject({
+          rejectScore: z.number().default(5),
+          rules: z.array(spamRuleSchema).default([]),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  backends: backendsSchema.prefault({}),
+  store: z
+    .string()
+    .regex(/^(memory|redis:\/\/.+)$/, 'expected "memory" or a redis://HOST:PORT/DB URL')
+    .default('memory'),
+  // Extensions of the DESIGN.md contract:
+  shutdownTimeout: duration().default(30_000),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+});
+
+export type ProxyConfig = z.output<typeof proxyConfigSchema>;
+export type BackendServerConfig = ProxyConfig['backends']['servers'][number];
+export type Strategy = (typeof STRATEGIES)[number];

@@ -1,0 +1,32 @@
+// The proxy's diagnostics: named events that observers (metrics, logs, an in-process
+// simulator) subscribe to. The relay code emits; it never formats a log line or
+// touches a metric itself.
+import { EventEmitter } from 'node:events';
+
+export type Stage = 'connect' | 'helo' | 'auth' | 'mail' | 'rcpt' | 'data' | 'session';
+
+export interface ProxyEvents {
+  connection: [{ client: string; accepted: boolean; reason?: string; code?: number }];
+  closed: [{ client: string; durationMs: number }];
+  refusal: [{ client: string; stage: Stage; reason: string; code: number; enhanced: string; text: string }];
+  transaction: [
+    {
+      client: string;
+      sender: string;
+      recipients: number;
+      size: number;
+      backend: string | null;
+      outcome: 'delivered' | 'deferred' | 'rejected' | 'aborted';
+      reply: string;
+      ms: number;
+      id: string;
+    },
+  ];
+  failover: [{ backend: string; why: string }];
+  health: [{ backend: string; state: 'up' | 'down'; why: string }];
+  throttle: [{ client: string; scope: 'client' | 'global'; bytes: number; waitMs: number }];
+  warning: [{ message: string }];
+  reload: [{ ok: boolean; problems?: string }];
+}
+
+export class ProxyEmitter extends EventEmitter<ProxyEvents> {}

@@ -1,0 +1,201 @@
+// The reference proxy assembled: listener -> smtp-server engine -> session hooks
+// -> relay transactions over the balancer's backends, with the admin endpoint
+// and logs as observers of its events.
+import type net from 'node:net';
+import type { SMTPServerOptions } from 'smtp-server';
+import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { ProxyConfig } from './config/schema.ts';
+import type { HostPort } from './config/fields.ts';
+import { Balancer } from './balancer/balancer.ts';
+import { ProxyEmitter } from './events.ts';
+import { createMetrics } from './admin/metrics.ts';
+import { AdminServer } from './admin/server.ts';
+import { attachLogger } from './log.ts';
+import { SmtpEngine } from './smtp/engine.ts';
+import { Listener, type Admission } from './smtp/listener.ts';
+import { SessionHooks, replyError, type SessionContext } from './smtp/session.ts';
+import { createDefenses, type Defenses } from './defenses.ts';
+import { reply, formatReply } from './replies.ts';
+
+export interface ProxyOptions {
+  logger?: Logger;
+  /** Process metrics (CPU, memory) on /metrics; off when several proxies share a process. */
+  processMetrics?: boolean;
+}
+
+export class Proxy {
+  readonly events = new ProxyEmitter();
+  readonly metrics: Registry;
+  private config: ProxyConfig;
+  private balancer: Balancer;
+  private engine: SmtpEngine;
+  private listener: Listener;
+  private hooks: SessionHooks;
+  private admin: AdminServer | null = null;
+  private defenses: Defenses;
+  private closing = false;
+  address: HostPort = { host: '', port: 0 };
+  startedAt = Date.now();
+
+  constructor(config: ProxyConfig, options: ProxyOptions = {}) {
+    this.config = config;
+    this.balancer = new Balancer(config, {
+      onHealth: (b, state, why) => this.events.emit('health', { backend: b.name, state, why }),
+      warn: (message) => this.events.emit('warning', { message }),
+    });
+    this.defenses = createDefenses(() => this.config, this.events);
+    const ctx: SessionContext = {
+      config: () => this.config,
+      balancer: () => this.balancer,
+      events: this.events,
+      checkMail: (state, session, sender) => this.defenses.checkMail(state, session, sender),
+      checkRcpt: (state, session, rcpt) => this.defenses.checkRcpt(state, session, rcpt),
+      messageStages: (state, session) => this.defenses.messageStages(state, session),
+    };
+    this.hooks = new SessionHooks(ctx);
+    this.engine = new SmtpEngine(this.engineOptions(config), { onReply: (c, code) => this.defenses.onReply(c, code) });
+    this.listener = new Listener({
+      greetPause: () => this.config.connections.greetPause,
+      admission: this.admission(),
+      events: this.events,
+      startSession: (socket) => this.engine.connect(socket),
+    });
+    this.metrics = createMetrics(this.events, () => this.balancer, () => this.listener.active, options.processMetrics ?? true);
+    if (options.logger) attachLogger(this.events, options.logger);
+  }
+
+  static async start(config: ProxyConfig, options: ProxyOptions = {}): Promise<Proxy> {
+    const proxy = new Proxy(config, options);
+    await proxy.listen();
+    return proxy;
+  }
+
+  private admission(): Admission {
+    return {
+      admit: (ip) => (this.closing ? Promise.resolve(reply('shutting-down')) : this.defenses.admit(ip, this.listener.active)),
+      release: (ip) => this.defenses.release(ip),
+    };
+  }
+
+  private engineOptions(config: ProxyConfig): SMTPServerOptions {
+    const tls = config.tls ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) } : {};
+    const disabled = [...(config.tls ? [] : ['STARTTLS']), ...(config.relay.auth ? [] : ['AUTH'])];
+    return {
+      ...tls,
+      name: config.hostname,
+      banner: 'attitude',
+      logger: false,
+      disableReverseLookup: true,
+      hideENHANCEDSTATUSCODES: false,
+      hideSTARTTLS: !config.tls,
+      disabledCommands: disabled,
+      authOptional: true,
+      allowInsecureAuth: config.relay.auth?.allowPlaintext ?? false,
+      maxCommandLength: 512,
+      size: config.messages.maxSize,
+      socketTimeout: config.connections.idleTimeout,
+      closeTimeout: config.shutdownTimeout,
+      maxAllowedUnauthenticatedCommands: false as unknown as number,
+      onConnect: (session, cb) => {
+        this.hooks.clients.set(session.id, {
+          id: session.id,
+          identity: { ip: session.remoteAddress, port: session.remotePort, helo: '', localIp: session.localAddress, localPort: session.localPort },
+          tx: null,
+          txStarted: 0,
+          connectedAt: Date.now(),
+        });
+        cb();
+      },
+      onAuth: (auth, session, cb) => this.defenses.authenticate(auth, session, cb),
+      onMailFrom: (address, session, cb) => void this.hooks.onMailFrom(address, session, cb),
+      onRcptTo: (address, session, cb) => void this.hooks.onRcptTo(address, session, cb),
+      onData: (stream, session, cb) => this.hooks.onData(stream, session, cb),
+      onClose: (session) => void this.hooks.onClose(session),
+    };
+  }
+
+  async listen(): Promise<void> {
+    const info = await this.listener.listen(this.config.listen.host, this.config.listen.port);
+    this.address = { host: info.address, port: info.port };
+    if (this.config.admin) {
+      this.admin = new AdminServer(this);
+      await this.admin.listen(this.config.admin.host, this.config.admin.port);
+    }
+    this.balancer.start();
+  }
+
+  get adminAddress(): HostPort | null {
+    return this.admin?.address ?? null;
+  }
+
+  currentConfig(): ProxyConfig {
+    return this.config;
+  }
+
+  /**
+   * Applies a new config without dropping connections: backends, limits, filters.
+   * The listen and admin addresses stay as they were (a restart moves them).
+   */
+  reload(config: ProxyConfig): void {
+    this.config = { ...config, listen: this.config.listen, admin: this.config.admin };
+    this.balancer.apply(this.config);
+    this.defenses.reload();
+    (this.engine.options as SMTPServerOptions).size = config.messages.maxSize;
+    (this.engine.options as SMTPServerOptions).socketTimeout = config.connections.idleTimeout;
+    this.events.emit('reload', { ok: true });
+  }
+
+  state() {
+    return {
+      listen: `${this.address.host}:${this.address.port}`,
+      hostname: this.config.hostname,
+      uptimeMs: Date.now() - this.startedAt,
+      connections: { active: this.listener.active, max: this.config.connections.max, sessions: this.hooks.clients.size },
+      transactions: { inFlight: this.inFlight() },
+      closing: this.closing,
+      ...this.balancer.snapshot(),
+      defenses: this.defenses.snapshot(),
+    };
+  }
+
+  private inFlight(): number {
+    let n = 0;
+    for (const c of this.hooks.clients.values()) if (c.tx) n++;
+    return n;
+  }
+
+  /**
+   * Graceful close: stop accepting, let transactions in flight finish (up to
+   * `timeoutMs`), tell idle clients 421, then force what is left.
+   */
+  async close(timeoutMs = this.config.shutdownTimeout): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const listenerClosed = this.listener.close();
+    const deadline = Date.now() + timeoutMs;
+    const bye = formatReply(reply('shutting-down')) + '\r\n';
+    const connections = (this.engine as unknown as { connections: Set<{ id: string; _socket: net.Socket; close(): void; send(code: number, text: string): void }> }).connections;
+    const sayGoodbye = () => {
+      for (const c of connections) {
+        const state = this.hooks.clients.get(c.id);
+        if (state?.tx) continue;
+        if (!c._socket.destroyed) c._socket.end(bye);
+        c.close();
+      }
+    };
+    sayGoodbye();
+    while (this.inFlight() > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      sayGoodbye();
+    }
+    for (const socket of this.listener.sockets) socket.destroy();
+    await listenerClosed;
+    await this.balancer.close();
+    await this.defenses.close();
+    await this.admin?.close();
+  }
+}
+
+export { replyError };

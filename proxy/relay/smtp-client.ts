@@ -1,0 +1,240 @@
+// The proxy's own SMTP client towards backends. nodemailer's SMTPConnection sends a
+// whole envelope at once; a proxy must answer each RCPT with the backend's own
+// verdict and stream DATA with backpressure, so it talks the protocol one command
+// at a time here.
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { SmtpClientError } from '../errors.ts';
+
+export interface SmtpReply {
+  code: number;
+  /** Reply text without the code, lines joined by "\n". */
+  text: string;
+  lines: string[];
+}
+
+export interface ClientOptions {
+  host: string;
+  port: number;
+  localAddress?: string;
+  connectTimeout: number;
+  commandTimeout: number;
+  /** Written before anything else (PROXY protocol). */
+  preamble?: Buffer;
+  helo: string;
+}
+
+interface Pending {
+  command: string;
+  resolve: (reply: SmtpReply) => void;
+  reject: (err: SmtpClientError) => void;
+  timer: NodeJS.Timeout;
+}
+
+const MAX_REPLY_BYTES = 64 * 1024;
+
+export class SmtpClient {
+  readonly socket: net.Socket;
+  capabilities = new Map<string, string>();
+  /** Why the connection can no longer be used (null while healthy). */
+  broken: SmtpClientError | null = null;
+  private buffer = '';
+  private lines: string[] = [];
+  private pending: Pending[] = [];
+  private onBroken: Array<(err: SmtpClientError) => void> = [];
+
+  private constructor(
+    readonly options: ClientOptions,
+    socket: net.Socket,
+  ) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(new SmtpClientError('ECONNECTION', `backend connection error: ${err.message}`)));
+    socket.on('close', () => this.fail(new SmtpClientError('ECONNECTION', 'backend closed the connection')));
+  }
+
+  /** Connects, reads the banner, says EHLO (HELO when EHLO is refused). */
+  static async connect(options: ClientOptions): Promise<SmtpClient> {
+    const socket = net.connect({ host: options.host, port: options.port, localAddress: options.localAddress });
+    const client = new SmtpClient(options, socket);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new SmtpClientError('ETIMEDOUT', `connect to ${options.host}:${options.port} timed out`)), options.connectTimeout);
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('error', (err) => {
+          clearTimeout(timer);
+          reject(new SmtpClientError('ECONNECTION', `connect to ${options.host}:${options.port} failed: ${err.message}`));
+        });
+      });
+      if (options.preamble) socket.write(options.preamble);
+      const banner = await client.expect(null, [220], 'banner', options.connectTimeout);
+      void banner;
+      await client.hello();
+      return client;
+    } catch (err) {
+      client.destroy();
+      throw err;
+    }
+  }
+
+  get idle(): boolean {
+    return this.pending.length === 0;
+  }
+
+  /** EHLO, falling back to HELO; records the capabilities. */
+  async hello(): Promise<void> {
+    let reply = await this.command(`EHLO ${this.options.helo}`);
+    if (reply.code >= 500) {
+      reply = await this.command(`HELO ${this.options.helo}`);
+      this.capabilities = new Map();
+    } else {
+      this.capabilities = new Map(
+        reply.lines.slice(1).map((line) => {
+          const [key, ...rest] = line.trim().split(/\s+/);
+          return [key.toUpperCase(), rest.join(' ')] as [string, string];
+        }),
+      );
+    }
+    if (reply.code !== 250) throw this.replyError(`EHLO ${this.options.helo}`, reply);
+  }
+
+  supports(extension: string): boolean {
+    return this.capabilities.has(extension);
+  }
+
+  /** Sends one command line and waits for its reply (any code). */
+  command(line: string, timeout = this.options.commandTimeout): Promise<SmtpReply> {
+    if (this.broken) return Promise.reject(this.broken);
+    this.socket.write(line + '\r\n');
+    return this.wait(line.split(' ')[0], timeout);
+  }
+
+  /** Sends a command and requires one of `codes`; any other reply becomes an EREPLY error. */
+  async expect(line: string | null, codes: number[], label = line ?? '', timeout?: number): Promise<SmtpReply> {
+    const reply = line === null ? await this.wait(label, timeout ?? this.options.commandTimeout) : await this.command(line, timeout);
+    if (!codes.includes(reply.code)) throw this.replyError(label, reply);
+    return reply;
+  }
+
+  /** A writable that streams message bytes to the backend with backpressure; the caller writes them already dot-stuffed. */
+  dataSink(): Writable {
+    const socket = this.socket;
+    return new Writable({
+      write: (chunk: Buffer, _enc, callback) => {
+        if (this.broken) return callback(this.broken);
+        if (socket.write(chunk)) return callback();
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          callback(this.broken ?? undefined);
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      },
+    });
+  }
+
+  /** Ends DATA with the final dot and waits for the backend's verdict. */
+  finishData(timeout: number): Promise<SmtpReply> {
+    if (this.broken) return Promise.reject(this.broken);
+    this.socket.write('.\r\n');
+    return this.wait('DATA', timeout);
+  }
+
+  /** Polite close: QUIT, then end. Never used inside DATA. */
+  async quit(): Promise<void> {
+    if (this.broken) return this.destroy();
+    try {
+      await this.command('QUIT', Math.min(this.options.commandTimeout, 2000));
+    } catch {
+      // the backend may close before answering QUIT; nothing is lost either way
+    }
+    this.destroy();
+  }
+
+  /** Abrupt close: used on any error and to abort DATA so the backend never sees a final dot. */
+  destroy(reason?: SmtpClientError): void {
+    this.fail(reason ?? new SmtpClientError('EABORTED', 'connection closed by the proxy'));
+    this.socket.destroy();
+  }
+
+  whenBroken(listener: (err: SmtpClientError) => void): void {
+    if (this.broken) listener(this.broken);
+    else this.onBroken.push(listener);
+  }
+
+  replyError(command: string, reply: SmtpReply): SmtpClientError {
+    return new SmtpClientError('EREPLY', `backend answered ${command.split(' ')[0]} with ${reply.code} ${reply.text}`, command, reply.code, reply.text);
+  }
+
+  private wait(command: string, timeout: number): Promise<SmtpReply> {
+    return new Promise<SmtpReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.destroy(new SmtpClientError('ETIMEDOUT', `backend did not answer ${command} within ${timeout}ms`, command));
+      }, timeout);
+      this.pending.push({ command, resolve, reject, timer });
+      // A reply that arrived before the command was registered (a banner) is delivered now.
+      this.deliver();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer += chunk.toString('latin1');
+    let start = 0;
+    for (;;) {
+      const nl = this.buffer.indexOf('\n', start);
+      if (nl < 0) break;
+      const end = nl > start && this.buffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      this.lines.push(this.buffer.slice(start, end));
+      start = nl + 1;
+      const line = this.lines[this.lines.length - 1];
+      if (line.length >= 4 && line[3] === '-') continue;
+      this.completeReply();
+    }
+    this.buffer = this.buffer.slice(start);
+    if (this.buffer.length > MAX_REPLY_BYTES) this.destroy(new SmtpClientError('EPROTOCOL', 'backend reply line too long'));
+  }
+
+  private replies: SmtpReply[] = [];
+
+  private completeReply(): void {
+    const lines = this.lines;
+    this.lines = [];
+    const code = Number(lines[lines.length - 1].slice(0, 3));
+    if (!(code >= 200 && code < 600) || lines.some((l) => !/^\d{3}([ -]|$)/.test(l))) {
+      this.destroy(new SmtpClientError('EPROTOCOL', `backend sent a malformed reply: ${JSON.stringify(lines.join('\n').slice(0, 200))}`));
+      return;
+    }
+    const texts = lines.map((l) => l.slice(4));
+    this.replies.push({ code, text: texts.join('\n'), lines: texts });
+    this.deliver();
+  }
+
+  private deliver(): void {
+    while (this.replies.length && this.pending.length) {
+      const reply = this.replies.shift()!;
+      const waiter = this.pending.shift()!;
+      clearTimeout(waiter.timer);
+      waiter.resolve(reply);
+    }
+    // A reply nobody asked for (421 on an idle connection): the backend is going away.
+    if (this.replies.length && !this.pending.length) {
+      const reply = this.replies[0];
+      if (reply.code === 421) this.fail(new SmtpClientError('EREPLY', `backend closing: ${reply.code} ${reply.text}`, undefined, reply.code, reply.text));
+    }
+  }
+
+  private fail(err: SmtpClientError): void {
+    if (this.broken) return;
+    this.broken = err;
+    for (const waiter of this.pending.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(err.command ? err : new SmtpClientError(err.code, err.message, waiter.command, err.responseCode, err.response));
+    }
+    for (const listener of this.onBroken.splice(0)) listener(err);
+  }
+}

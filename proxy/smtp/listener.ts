@@ -1,0 +1,107 @@
+// The proxy's own TCP listener. Admission runs here, before smtp-server sees the
+// socket, so a refused connection (a flood, a denied network) costs one write and
+// a close; then the greet pause watches for early talkers; then the SMTP session starts.
+import net from 'node:net';
+import { formatReply, reply, type Reply } from '../replies.ts';
+import type { ProxyEmitter } from '../events.ts';
+
+export interface Admission {
+  /** Decides on a new connection; null admits it. `release` runs when an admitted connection closes. */
+  admit(ip: string): Promise<Reply | null>;
+  release(ip: string): void;
+}
+
+export interface ListenerOptions {
+  greetPause: () => number;
+  admission: Admission;
+  events: ProxyEmitter;
+  /** Starts the SMTP session on an admitted, patient socket. */
+  startSession: (socket: net.Socket) => void;
+}
+
+/** How long a refused client may take to read its reply before the socket is destroyed. */
+const REFUSAL_LINGER_MS = 2000;
+
+export class Listener {
+  readonly server: net.Server;
+  readonly sockets = new Set<net.Socket>();
+
+  constructor(private readonly o: ListenerOptions) {
+    this.server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket));
+    this.server.on('error', (err) => o.events.emit('warning', { message: `listener: ${err.message}` }));
+  }
+
+  listen(host: string, port: number): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port, backlog: 4096 }, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  get active(): number {
+    return this.sockets.size;
+  }
+
+  private async accept(socket: net.Socket): Promise<void> {
+    const ip = socket.remoteAddress ?? 'unknown';
+    socket.on('error', () => {}); // a reset by the peer is not our error; the session logs its own
+    this.sockets.add(socket);
+    let verdict: Reply | null;
+    try {
+      verdict = await this.o.admission.admit(ip);
+    } catch (err) {
+      verdict = reply('connections-global', `admission failed: ${(err as Error).message}`);
+    }
+    if (verdict) {
+      this.sockets.delete(socket);
+      this.o.events.emit('connection', { client: ip, accepted: false, reason: verdict.reason, code: verdict.code });
+      this.o.events.emit('refusal', { client: ip, stage: 'connect', reason: verdict.reason, code: verdict.code, enhanced: verdict.enhanced, text: verdict.text });
+      return refuse(socket, verdict);
+    }
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.o.admission.release(ip);
+    });
+    if (socket.destroyed) return;
+    const pause = this.o.greetPause();
+    if (pause <= 0) return this.start(socket, ip);
+    // Postfix postscreen's pregreet test: a real MTA waits for the banner, a bot does not.
+    const onEarly = () => {
+      clearTimeout(timer);
+      const r = reply('early-talker');
+      this.o.events.emit('connection', { client: ip, accepted: false, reason: r.reason, code: r.code });
+      this.o.events.emit('refusal', { client: ip, stage: 'connect', reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+      refuse(socket, r);
+    };
+    const timer = setTimeout(() => {
+      socket.off('data', onEarly);
+      socket.pause();
+      if (!socket.destroyed) this.start(socket, ip);
+    }, pause);
+    socket.once('data', onEarly);
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  private start(socket: net.Socket, ip: string): void {
+    this.o.events.emit('connection', { client: ip, accepted: true });
+    this.o.startSession(socket);
+  }
+
+  /** Stops accepting; open connections are the proxy's to drain. */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Writes the refusal and closes; whatever the client still sends is read and dropped. */
+export function refuse(socket: net.Socket, r: Reply): void {
+  socket.removeAllListeners('data');
+  socket.on('data', () => {});
+  socket.end(formatReply(r) + '\r\n');
+  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
+}

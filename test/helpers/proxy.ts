@@ -1,0 +1,41 @@
+// Starting the proxy and mock backends on 127.0.0.1 port 0 for integration tests.
+import { parseProxyConfig } from '../../proxy/config/load.ts';
+import { Proxy } from '../../proxy/proxy.ts';
+import { MockBackend, type MockBackendOptions } from '../../simulator/mock-backend.ts';
+
+export async function backends(n: number, options: MockBackendOptions | ((i: number) => MockBackendOptions) = {}): Promise<MockBackend[]> {
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => new MockBackend({ name: `mx${i + 1}`, ...(typeof options === 'function' ? options(i) : options) }).start()),
+  );
+}
+
+/** A proxy in front of `mocks`, with `overrides` merged into a config that has every defense loose. */
+export async function proxyFor(mocks: MockBackend[], overrides: Record<string, unknown> = {}, servers: Record<string, unknown>[] = []): Promise<Proxy> {
+  const { backends: backendOverrides, ...rest } = overrides as { backends?: Record<string, unknown> };
+  const config = parseProxyConfig({
+    listen: '127.0.0.1:0',
+    admin: '127.0.0.1:0',
+    connections: { perClient: 1000, max: 5000, rate: 'off' },
+    messages: { rate: 'off', senderRate: 'off', recipientRate: 'off' },
+    throttle: { perClient: 'off', global: 'off' },
+    ...rest,
+    backends: {
+      healthCheck: { interval: '1s', timeout: '500ms', rise: 1, fall: 1 },
+      ...backendOverrides,
+      servers: mocks.map((m, i) => ({ name: m.name, address: m.address, ...(servers[i] ?? {}) })),
+    },
+  });
+  return Proxy.start(config, { processMetrics: false });
+}
+
+export async function closeAll(...things: Array<{ close?: () => Promise<void>; stop?: () => Promise<void> } | undefined | MockBackend[]>): Promise<void> {
+  for (const t of things.flat()) {
+    if (!t) continue;
+    if ('stop' in t && t.stop) await t.stop();
+    else if (t.close) await t.close();
+  }
+}
+
+export function message(id: string, extra = ''): string {
+  return `From: a@sender.test\r\nTo: b@example.test\r\nSubject: test ${id}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${id}@sender.test>\r\nX-Attitude-Id: ${id}\r\n${extra}\r\nHello ${id}\r\n`;
+}
