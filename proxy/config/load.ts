@@ -8,20 +8,31 @@ export interface LoadOptions {
   requireAddresses?: boolean;
 }
 
-/** Checks across keys that a schema of single values cannot express. */
-export function crossCheck(config: ProxyConfig, options: LoadOptions = {}): Problem[] {
+/** Checks of the server list that hold even when other keys are invalid, so every problem is listed at once. */
+function serverProblems(servers: unknown, options: LoadOptions): Problem[] {
   const problems: Problem[] = [];
+  if (!Array.isArray(servers)) {
+    if (options.requireAddresses) problems.push({ path: 'backends.servers', message: 'expected at least one backend server' });
+    return problems;
+  }
+  if (options.requireAddresses && servers.length === 0) problems.push({ path: 'backends.servers', message: 'expected at least one backend server' });
   const seen = new Set<string>();
-  config.backends.servers.forEach((server, i) => {
-    if (seen.has(server.name)) problems.push({ path: `backends.servers[${i}].name`, message: `duplicate server name "${server.name}"` });
-    seen.add(server.name);
-    if (options.requireAddresses && !server.address) {
+  servers.forEach((server: { name?: unknown; address?: unknown } | null, i) => {
+    if (!server || typeof server !== 'object') return;
+    if (typeof server.name === 'string') {
+      if (seen.has(server.name)) problems.push({ path: `backends.servers[${i}].name`, message: `duplicate server name "${server.name}"` });
+      seen.add(server.name);
+    }
+    if (options.requireAddresses && server.address === undefined) {
       problems.push({ path: `backends.servers[${i}].address`, message: 'expected HOST:PORT (only a scenario run binds a server to a mock backend by name)' });
     }
   });
-  if (options.requireAddresses && config.backends.servers.length === 0) {
-    problems.push({ path: 'backends.servers', message: 'expected at least one backend server' });
-  }
+  return problems;
+}
+
+/** Checks across keys that a schema of single values cannot express. */
+export function crossCheck(config: ProxyConfig): Problem[] {
+  const problems: Problem[] = [];
   if (config.backends.strategy === 'weighted' && config.backends.servers.length && config.backends.servers.every((s) => s.weight === 0)) {
     problems.push({ path: 'backends.servers', message: 'expected at least one server with weight > 0' });
   }
@@ -35,8 +46,16 @@ export function crossCheck(config: ProxyConfig, options: LoadOptions = {}): Prob
 }
 
 export function parseProxyConfig(data: unknown, file = '<config>', options: LoadOptions = {}): ProxyConfig {
-  const config = validate(proxyConfigSchema, data, file);
-  const problems = crossCheck(config, options);
+  const raw = (data ?? {}) as { backends?: { servers?: unknown } };
+  const listProblems = serverProblems(raw.backends?.servers ?? [], options);
+  let config: ProxyConfig;
+  try {
+    config = validate(proxyConfigSchema, data, file);
+  } catch (err) {
+    if (err instanceof InvalidFileError && listProblems.length) throw new InvalidFileError(file, [...err.problems, ...listProblems]);
+    throw err;
+  }
+  const problems = [...listProblems, ...crossCheck(config)];
   if (problems.length) throw new InvalidFileError(file, problems);
   return config;
 }

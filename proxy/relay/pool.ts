@@ -119,7 +119,8 @@ export class BackendPool {
       if (client.supports('XCLIENT')) {
         const proto = who.helo ? 'ESMTP' : 'SMTP';
         const helo = who.helo ? ` HELO=${xtext(who.helo)}` : '';
-        await client.expect(`XCLIENT ADDR=${who.ip} PORT=${who.port} NAME=[UNAVAILABLE]${helo} PROTO=${proto}`, [220]);
+        // Postfix smtpd answers 220 (a new greeting), smtp-sink 250
+        await client.expect(`XCLIENT ADDR=${who.ip} PORT=${who.port} NAME=[UNAVAILABLE]${helo} PROTO=${proto}`, [220, 250]);
         await client.hello();
       } else if (!this.warnedNoXclient) {
         this.warnedNoXclient = true;

@@ -28,11 +28,13 @@ export async function proxyFor(mocks: MockBackend[], overrides: Record<string, u
   return Proxy.start(config, { processMetrics: false });
 }
 
-export async function closeAll(...things: Array<{ close?: () => Promise<void>; stop?: () => Promise<void> } | undefined | MockBackend[]>): Promise<void> {
+type Closable = { close(): Promise<void> } | { stop(): Promise<void> };
+
+export async function closeAll(...things: Array<Closable | undefined | Closable[]>): Promise<void> {
   for (const t of things.flat()) {
     if (!t) continue;
-    if ('stop' in t && t.stop) await t.stop();
-    else if (t.close) await t.close();
+    if ('stop' in t) await t.stop();
+    else await t.close();
   }
 }
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Runs a TypeScript file of this package (benchmarks, scripts) through tsx.
+import { register } from 'tsx/esm/api';
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+
+register();
+const [file, ...rest] = process.argv.slice(2);
+process.argv = [process.argv[0], file, ...rest];
+await import(pathToFileURL(path.resolve(file)).href);

@@ -1,0 +1,75 @@
+// A backend that answers by script: for tests of the failure cases a real server
+// rarely produces on demand (451 to MAIL, silence, garbage).
+import net from 'node:net';
+
+export type Script = (line: string) => string | null | 'hang' | 'close';
+
+export async function scriptedBackend(script: Script, banner = '220 scripted.test ESMTP'): Promise<{ port: number; address: string; lines: string[]; close(): Promise<void> }> {
+  const lines: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    if (banner) socket.write(banner + '\r\n');
+    let buffer = '';
+    let inData = false;
+    socket.on('data', (d) => {
+      buffer += d.toString('latin1');
+      let nl: number;
+      while ((nl = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 2);
+        if (inData) {
+          if (line !== '.') continue;
+          inData = false;
+        }
+        lines.push(line);
+        const answer = script(line);
+        if (answer === 'close') return socket.destroy();
+        if (answer === 'hang' || answer === null) continue;
+        if (/^DATA$/i.test(line) && answer.startsWith('354')) inData = true;
+        socket.write(answer + '\r\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    lines,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A well-behaved script; `override` changes the answer to chosen commands. */
+export function smtpScript(override: (verb: string, line: string) => string | undefined = () => undefined): Script {
+  return (line) => {
+    const verb = line.split(/[ :]/)[0].toUpperCase();
+    const o = override(verb, line);
+    if (o !== undefined) return o;
+    switch (verb) {
+      case 'EHLO':
+        return '250-scripted.test\r\n250 PIPELINING';
+      case 'HELO':
+        return '250 scripted.test';
+      case 'MAIL':
+      case 'RCPT':
+      case 'RSET':
+        return '250 2.0.0 ok';
+      case 'DATA':
+        return '354 go ahead';
+      case '.':
+        return '250 2.0.0 queued';
+      case 'QUIT':
+        return 'close';
+      default:
+        return '250 ok';
+    }
+  };
+}

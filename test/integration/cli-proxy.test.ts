@@ -1,0 +1,103 @@
+// `attitude proxy` as a service: startup, admin endpoint, SIGHUP reload, SIGTERM drain.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RawClient } from '../helpers/raw-smtp.ts';
+import { backends, closeAll, message } from '../helpers/proxy.ts';
+import { runCli, type Running } from '../helpers/cli.ts';
+import type { MockBackend } from '../../simulator/mock-backend.ts';
+
+let mocks: MockBackend[] = [];
+let running: Running | undefined;
+afterEach(async () => {
+  if (running && running.child.exitCode === null) {
+    running.child.kill('SIGKILL');
+    await running.exited;
+  }
+  running = undefined;
+  await closeAll(mocks);
+  mocks = [];
+});
+
+function configFile(servers: MockBackend[], extra = ''): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'attitude-cli-'));
+  const file = path.join(dir, 'proxy.yaml');
+  writeConfig(file, servers, extra);
+  return file;
+}
+
+function writeConfig(file: string, servers: MockBackend[], extra = ''): void {
+  writeFileSync(
+    file,
+    `listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nshutdownTimeout: 10s\n${extra}backends:\n  healthCheck: { interval: 1s, timeout: 500ms }\n  servers:\n` +
+      servers.map((m) => `    - { name: ${m.name}, address: ${m.address} }\n`).join(''),
+  );
+}
+
+async function started(r: Running): Promise<{ port: number; admin: string }> {
+  const m = await r.waitFor(/"listen":"127\.0\.0\.1:(\d+)","admin":"(http:[^"]+)"/);
+  return { port: Number(m[1]), admin: m[2] };
+}
+
+describe('attitude proxy', () => {
+  it('exits 104 with every problem listed for a bad config', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'attitude-cli-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'listen: nowhere\nbackends:\n  servers:\n    - { name: mx1 }\n');
+    running = runCli(['proxy', '--config', file]);
+    expect(await running.exited).toBe(104);
+    expect(running.stderr()).toContain('listen: expected HOST:PORT');
+    expect(running.stderr()).toContain('backends.servers[0].address: expected HOST:PORT');
+  });
+
+  it('serves mail, /metrics, /healthz and /state; reloads on SIGHUP; keeps the old config when the new one is bad', async () => {
+    mocks = await backends(2);
+    const file = configFile([mocks[0]]);
+    running = runCli(['proxy', '--config', file]);
+    const { port, admin } = await started(running);
+    const c = await RawClient.connect(port);
+    await c.read();
+    expect((await c.send('a@sender.test', ['b@example.test'], message('cli1')))?.code).toBe(250);
+    const metrics = await (await fetch(`${admin}metrics`)).text();
+    expect(metrics).toMatch(/attitude_transactions_total\{outcome="delivered",backend="mx1"\} 1/);
+    expect(metrics).toMatch(/attitude_backend_up\{backend="mx1"\} 1/);
+    expect((await fetch(`${admin}healthz`)).status).toBe(200);
+    let state = await (await fetch(`${admin}state`)).json();
+    expect(state.backends.map((b: { name: string }) => b.name)).toEqual(['mx1']);
+
+    writeConfig(file, mocks);
+    running.child.kill('SIGHUP');
+    await running.waitFor(/config reloaded/);
+    state = await (await fetch(`${admin}state`)).json();
+    expect(state.backends.map((b: { name: string }) => b.name)).toEqual(['mx1', 'mx2']);
+    // the connection opened before the reload still works
+    expect((await c.send('a@sender.test', ['b@example.test'], message('cli2')))?.code).toBe(250);
+
+    writeFileSync(file, 'backends: { strategy: nope }\n');
+    running.child.kill('SIGHUP');
+    await running.waitFor(/config reload refused/);
+    state = await (await fetch(`${admin}state`)).json();
+    expect(state.backends).toHaveLength(2);
+    expect(running.stdout()).toContain('backends.strategy');
+    c.close();
+  });
+
+  it('drains on SIGTERM: the transaction in flight gets its 250, then the process exits 0', async () => {
+    mocks = await backends(1, { latency: 800 });
+    running = runCli(['proxy', '--config', configFile(mocks)]);
+    const { port } = await started(running);
+    const c = await RawClient.connect(port);
+    await c.read();
+    await c.cmd('EHLO me.test');
+    await c.cmd('MAIL FROM:<a@sender.test>');
+    await c.cmd('RCPT TO:<b@example.test>');
+    await c.cmd('DATA');
+    const final = c.cmd(message('drain') + '.');
+    await new Promise((r) => setTimeout(r, 100));
+    running.child.kill('SIGTERM');
+    expect((await final)?.code).toBe(250);
+    expect(await running.exited).toBe(0);
+    expect(mocks[0].received.map((m) => m.id)).toEqual(['drain']);
+  });
+});
