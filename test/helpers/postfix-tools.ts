@@ -56,11 +56,11 @@ async function waitListening(port: number, timeoutMs = 5000): Promise<void> {
 }
 
 /** smtp-sink on a free loopback port, dumping every message into a folder of its own. */
-export async function startSink(extraArgs: string[] = []): Promise<Sink> {
+export async function startSink(extraArgs: string[] = [], dump = true): Promise<Sink> {
   const dir = mkdtempSync(path.join(tmpdir(), 'attitude-sink-'));
   chmodSync(dir, 0o777);
   const port = await freePort();
-  const args = [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), '-d', `${dir}/%d%H%M%S.`, '-h', 'sink.test', ...extraArgs, `127.0.0.1:${port}`, '64'];
+  const args = [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), ...(dump ? ['-d', `${dir}/%d%H%M%S.`] : []), '-h', 'sink.test', ...extraArgs, `127.0.0.1:${port}`, '256'];
   const child: ChildProcess = spawn('smtp-sink', args, { stdio: 'ignore' });
   await waitListening(port);
   return {

@@ -1,0 +1,19 @@
+// `npm run bench`: figures and ratios against a baseline measured in the same run.
+import os from 'node:os';
+import { benchRelay } from './relay.ts';
+
+const messages = Number(process.env.BENCH_MESSAGES ?? 4000);
+console.log(`attitude bench on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+for (const sink of ['mock', 'smtp-sink'] as const) {
+  const label = sink === 'mock' ? 'the mock backend (smtp-server, own process)' : "Postfix's smtp-sink (C)";
+  console.log(`relay: ${messages} messages of 1 KB, 20 parallel sessions from smtp-source; sink: ${label}`);
+  const rows = await benchRelay({ messages, sessions: 20, size: 1024, sink });
+  console.log('  mode                          direct msg/s   naive relay   attitude   attitude/direct   attitude/naive');
+  for (const r of rows) {
+    console.log(
+      `  ${r.mode.padEnd(30)}${r.direct.toFixed(0).padStart(12)}${r.naive.toFixed(0).padStart(14)}${r.proxied.toFixed(0).padStart(11)}${r.ratio.toFixed(2).padStart(18)}${(r.proxied / r.naive).toFixed(1).padStart(16)}x`,
+    );
+  }
+  console.log('');
+}
+console.log('\nnaive relay = smtp-server defaults (100 ms banner delay, reverse DNS) + pooled nodemailer, buffering each message');
