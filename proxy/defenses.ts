@@ -1,62 +1,152 @@
-// The seam between the relay and the defenses: admission at connect, checks at
-// MAIL and RCPT, the stages a message streams through, and authentication.
+// The defenses as the relay sees them: admission at connect, policies at MAIL and
+// RCPT, the stages a message streams through, the reply tarpit, the inbound gate
+// and authentication. The checks themselves are the small modules in policy/,
+// stages/ and filters/; this file only wires them to the session.
 import type { Transform } from 'node:stream';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import type { ProxyConfig } from './config/schema.ts';
 import type { ProxyEmitter } from './events.ts';
+import { buildFilters, FilterStage, type ContentFilter } from './filters/index.ts';
+import { CONNECT_POLICIES, MAIL_POLICIES, RCPT_POLICIES } from './policy/policies.ts';
+import { releaseHeld, runPolicies, type Policy, type PolicyContext } from './policy/verdict.ts';
 import { reply, type Reply } from './replies.ts';
 import type { ClientState } from './smtp/session.ts';
+import type { ReplyDecision } from './smtp/engine.ts';
+import { LineEndingGuard } from './stages/line-endings.ts';
+import { SizeGuard } from './stages/size-guard.ts';
+import { MemoryStore } from './store/memory-store.ts';
+import type { Clock, CounterStore } from './store/store.ts';
+import { Throttle, type Gate } from './throttle.ts';
 
-export interface Defenses {
-  admit(ip: string, active: number): Promise<Reply | null>;
-  release(ip: string): void;
-  checkMail(state: ClientState, session: SMTPServerSession, sender: string): Promise<Reply | null>;
-  checkRcpt(state: ClientState, session: SMTPServerSession, rcpt: string): Promise<Reply | null>;
-  messageStages(state: ClientState, session: SMTPServerSession): { stages: Transform[]; headers: () => string };
-  authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void;
-  onReply(connection: unknown, code: number): void;
-  reload(): void;
-  snapshot(): Record<string, unknown>;
-  close(): Promise<void>;
+export interface Admitted {
+  /** Frees what admission took (the per-client connection slot) when the connection closes. */
+  release: () => void;
 }
 
-export function createDefenses(config: () => ProxyConfig, _events: ProxyEmitter): Defenses {
-  const perClient = new Map<string, number>();
-  return {
-    async admit(ip, active) {
-      const c = config().connections;
-      if (active > c.max) return reply('connections-global', `limit ${c.max}`);
-      const n = (perClient.get(ip) ?? 0) + 1;
-      if (n > c.perClient) return reply('connections-per-client', `limit ${c.perClient}`);
-      perClient.set(ip, n);
-      return null;
-    },
-    release(ip) {
-      const n = (perClient.get(ip) ?? 1) - 1;
-      if (n <= 0) perClient.delete(ip);
-      else perClient.set(ip, n);
-    },
-    async checkMail() {
-      return null;
-    },
-    async checkRcpt() {
-      return null;
-    },
-    messageStages() {
-      return { stages: [], headers: () => '' };
-    },
-    authenticate(auth, _session, cb) {
-      const users = config().relay.auth?.users ?? {};
-      if (auth.username && Object.hasOwn(users, auth.username) && users[auth.username] === auth.password) return cb(null, { user: auth.username });
-      const err = new Error('5.7.8 authentication credentials invalid') as Error & { responseCode: number };
-      err.responseCode = 535;
-      cb(err);
-    },
-    onReply() {},
-    reload() {},
-    snapshot() {
-      return {};
-    },
-    async close() {},
-  };
+export interface MessageInspection {
+  /** Guards and filters, in order, before the hold-back and dot-stuffing. */
+  stages: Transform[];
+  /** Header lines the filters add (complete: the whole message was seen). */
+  headers: (complete: boolean) => string;
+}
+
+/** Errors counted per connection for the tarpit (Postfix smtpd_soft/hard_error_limit). */
+interface ErrorCount {
+  errors: number;
+}
+
+export class Defenses {
+  readonly store: CounterStore;
+  readonly throttle: Throttle;
+  private filters: ContentFilter[];
+  private filtersFor: ProxyConfig['filters'];
+  private errors = new WeakMap<object, ErrorCount>();
+  refusedByStage: Record<string, number> = {};
+
+  constructor(
+    private readonly config: () => ProxyConfig,
+    events: ProxyEmitter,
+    private readonly clock: Clock = Date.now,
+    store?: CounterStore,
+  ) {
+    this.store = store ?? new MemoryStore(clock);
+    this.throttle = new Throttle(config, events, clock);
+    this.filtersFor = config().filters;
+    this.filters = buildFilters(config());
+    events.on('refusal', (r) => (this.refusedByStage[r.reason] = (this.refusedByStage[r.reason] ?? 0) + 1));
+  }
+
+  private context(clientIp: string, extra: Partial<PolicyContext> = {}): PolicyContext {
+    return { clientIp, now: this.clock(), store: this.store, config: this.config(), ...extra };
+  }
+
+  private async verdict(policies: readonly Policy[], ctx: PolicyContext): Promise<Reply | null> {
+    const v = await runPolicies(policies, ctx);
+    return v.action === 'refuse' ? reply(v.reason, v.detail) : null;
+  }
+
+  /** Connect: deny/allow lists, global cap, per-client connections, connection rate. */
+  async admit(ip: string, openBeforeThis: number): Promise<Reply | Admitted> {
+    const ctx = this.context(ip, { globalConnections: openBeforeThis, held: [] });
+    const refusal = await this.verdict(CONNECT_POLICIES, ctx);
+    if (refusal) return refusal;
+    return { release: () => void releaseHeld(ctx) };
+  }
+
+  checkMail(state: ClientState, _session: SMTPServerSession, sender: string): Promise<Reply | null> {
+    return this.verdict(MAIL_POLICIES, this.context(state.identity.ip, { sender }));
+  }
+
+  checkRcpt(state: ClientState, session: SMTPServerSession, rcpt: string): Promise<Reply | null> {
+    return this.verdict(
+      RCPT_POLICIES,
+      this.context(state.identity.ip, { recipient: rcpt, session: { authenticated: !!session.user, recipients: session.envelope.rcptTo.length } }),
+    );
+  }
+
+  /** Line endings (smuggling), size, then the content filters: all while the message streams. */
+  inspect(state: ClientState, session: SMTPServerSession): MessageInspection {
+    const config = this.config();
+    if (config.filters !== this.filtersFor) {
+      this.filtersFor = config.filters;
+      this.filters = buildFilters(config);
+    }
+    const filter = new FilterStage(this.filters, {
+      envelope: { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address) },
+      clientIp: state.identity.ip,
+    });
+    return {
+      stages: [new LineEndingGuard(config.filters.strictLineEndings ? 'strict' : 'normalize'), new SizeGuard(config.messages.maxSize), filter],
+      headers: (complete) => {
+        const v = filter.verdict;
+        if (!complete || !v || v.action !== 'accept' || !v.headers) return '';
+        return v.headers.map(([name, value]) => `${name}: ${value.replace(/[\r\n]+/g, ' ')}\r\n`).join('');
+      },
+    };
+  }
+
+  /** The tarpit: after the soft limit of error replies each reply waits; at the hard limit the session ends. */
+  beforeReply(connection: object, code: number): ReplyDecision {
+    if (code < 400 || code === 421) return 0;
+    const c = this.config().connections;
+    let count = this.errors.get(connection);
+    if (!count) this.errors.set(connection, (count = { errors: 0 }));
+    count.errors++;
+    if (count.errors > c.errorHardLimit) {
+      const r = reply('too-many-errors', `limit ${c.errorHardLimit}`);
+      return { code: r.code, text: `${r.enhanced} ${r.text}` };
+    }
+    return count.errors > c.errorSoftLimit ? c.errorDelay : 0;
+  }
+
+  inboundGate(ip: string): { gate: Gate; detach: () => void } | null {
+    const t = this.config().throttle;
+    if (!t.perClient && !t.global) return null;
+    return this.throttle.attach(ip);
+  }
+
+  authenticate(
+    auth: SMTPServerAuthentication,
+    _session: SMTPServerSession,
+    cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
+  ): void {
+    const users = this.config().relay.auth?.users ?? {};
+    if (auth.username && Object.hasOwn(users, auth.username) && users[auth.username] === auth.password) return cb(null, { user: auth.username });
+    const err = new Error('5.7.8 authentication credentials invalid') as Error & { responseCode: number };
+    err.responseCode = 535;
+    cb(err);
+  }
+
+  reload(): void {
+    this.throttle.reload();
+  }
+
+  snapshot() {
+    return { refusals: { ...this.refusedByStage }, throttle: this.throttle.snapshot() };
+  }
+
+  async close(): Promise<void> {
+    this.throttle.close();
+    await this.store.close();
+  }
 }

@@ -16,7 +16,7 @@ import { attachLogger } from './log.ts';
 import { SmtpEngine } from './smtp/engine.ts';
 import { Listener, type Admission } from './smtp/listener.ts';
 import { SessionHooks, replyError, type SessionContext } from './smtp/session.ts';
-import { createDefenses, type Defenses } from './defenses.ts';
+import { Defenses } from './defenses.ts';
 import { reply, formatReply } from './replies.ts';
 
 export interface ProxyOptions {
@@ -45,17 +45,20 @@ export class Proxy {
       onHealth: (b, state, why) => this.events.emit('health', { backend: b.name, state, why }),
       warn: (message) => this.events.emit('warning', { message }),
     });
-    this.defenses = createDefenses(() => this.config, this.events);
+    this.defenses = new Defenses(() => this.config, this.events);
     const ctx: SessionContext = {
       config: () => this.config,
       balancer: () => this.balancer,
       events: this.events,
       checkMail: (state, session, sender) => this.defenses.checkMail(state, session, sender),
       checkRcpt: (state, session, rcpt) => this.defenses.checkRcpt(state, session, rcpt),
-      messageStages: (state, session) => this.defenses.messageStages(state, session),
+      inspect: (state, session) => this.defenses.inspect(state, session),
     };
     this.hooks = new SessionHooks(ctx);
-    this.engine = new SmtpEngine(this.engineOptions(config), { onReply: (c, code) => this.defenses.onReply(c, code) });
+    this.engine = new SmtpEngine(this.engineOptions(config), {
+      beforeReply: (connection, code) => this.defenses.beforeReply(connection, code),
+      inboundGate: (connection) => this.defenses.inboundGate(connection.remoteAddress),
+    });
     this.listener = new Listener({
       greetPause: () => this.config.connections.greetPause,
       admission: this.admission(),
@@ -74,8 +77,7 @@ export class Proxy {
 
   private admission(): Admission {
     return {
-      admit: (ip) => (this.closing ? Promise.resolve(reply('shutting-down')) : this.defenses.admit(ip, this.listener.active)),
-      release: (ip) => this.defenses.release(ip),
+      admit: (ip, open) => (this.closing ? Promise.resolve(reply('shutting-down')) : this.defenses.admit(ip, open)),
     };
   }
 

@@ -98,10 +98,11 @@ export class RelayTransaction {
   }
 
   /**
-   * Streams the message to the backend through `stages` (the last one dot-stuffs)
-   * and returns the backend's verdict on the final dot.
+   * Streams the message to the backend through `stages` (the last one dot-stuffs;
+   * the proxy's own headers come out of them too) and returns the backend's verdict
+   * on the final dot.
    */
-  async data(message: Readable, prefix: Buffer, stages: Transform[], endsWithCrlf: () => boolean): Promise<StepResult> {
+  async data(message: Readable, stages: Transform[], endsWithCrlf: () => boolean): Promise<StepResult> {
     const opened = await this.openData();
     if (!opened.ok) {
       message.resume();
@@ -110,7 +111,6 @@ export class RelayTransaction {
     const client = this.client!;
     const backend = this.backend!;
     const sink = client.dataSink();
-    sink.write(prefix);
     try {
       await pump(message, stages, sink);
     } catch (err) {

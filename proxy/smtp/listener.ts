@@ -6,9 +6,8 @@ import { formatReply, reply, type Reply } from '../replies.ts';
 import type { ProxyEmitter } from '../events.ts';
 
 export interface Admission {
-  /** Decides on a new connection; null admits it. `release` runs when an admitted connection closes. */
-  admit(ip: string): Promise<Reply | null>;
-  release(ip: string): void;
+  /** Decides on a new connection: a refusal, or a release to call when the admitted connection closes. */
+  admit(ip: string, openBeforeThis: number): Promise<Reply | { release: () => void }>;
 }
 
 export interface ListenerOptions {
@@ -48,22 +47,24 @@ export class Listener {
   private async accept(socket: net.Socket): Promise<void> {
     const ip = socket.remoteAddress ?? 'unknown';
     socket.on('error', () => {}); // a reset by the peer is not our error; the session logs its own
+    const open = this.sockets.size;
     this.sockets.add(socket);
-    let verdict: Reply | null;
+    let verdict: Reply | { release: () => void };
     try {
-      verdict = await this.o.admission.admit(ip);
+      verdict = await this.o.admission.admit(ip, open);
     } catch (err) {
       verdict = reply('connections-global', `admission failed: ${(err as Error).message}`);
     }
-    if (verdict) {
+    if ('code' in verdict) {
       this.sockets.delete(socket);
       this.o.events.emit('connection', { client: ip, accepted: false, reason: verdict.reason, code: verdict.code });
       this.o.events.emit('refusal', { client: ip, stage: 'connect', reason: verdict.reason, code: verdict.code, enhanced: verdict.enhanced, text: verdict.text });
       return refuse(socket, verdict);
     }
+    const { release } = verdict;
     socket.once('close', () => {
       this.sockets.delete(socket);
-      this.o.admission.release(ip);
+      release();
     });
     if (socket.destroyed) return;
     const pause = this.o.greetPause();

@@ -1,13 +1,16 @@
 // The SMTP stage hooks (onMailFrom, onRcptTo, onData, onClose): policies first,
 // then the relay transaction. Replies come from proxy/replies.ts or from the
 // backend, never spelled out here.
-import type { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Balancer } from '../balancer/balancer.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import type { ProxyEmitter, Stage } from '../events.ts';
 import { formatReply, type Reply } from '../replies.ts';
-import { DotStuffer, receivedHeader } from '../relay/message.ts';
+import { receivedHeader } from '../relay/message.ts';
+import { DotStuffer } from '../stages/dot-stuff.ts';
+import { HoldBack } from '../stages/hold-back.ts';
+import type { MessageInspection } from '../defenses.ts';
 import type { ClientIdentity } from '../relay/pool.ts';
 import { RelayTransaction, type StepResult } from '../relay/transaction.ts';
 
@@ -27,8 +30,8 @@ export interface SessionContext {
   /** Policies that may refuse a sender or a recipient (issue: defenses). */
   checkMail?: (state: ClientState, session: SMTPServerSession, sender: string) => Promise<Reply | null>;
   checkRcpt?: (state: ClientState, session: SMTPServerSession, rcpt: string) => Promise<Reply | null>;
-  /** Stages the message passes before dot-stuffing (line endings, size, throttle, filters). */
-  messageStages?: (state: ClientState, session: SMTPServerSession) => { stages: Transform[]; headers: () => string };
+  /** Guards and filters the message streams through, and the headers they add. */
+  inspect?: (state: ClientState, session: SMTPServerSession) => MessageInspection;
 }
 
 type Callback = (err?: Error | null) => void;
@@ -50,6 +53,12 @@ function fromStep(result: StepResult): Error | null {
 }
 
 const PASS_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID']);
+
+/**
+ * The head of each message held back so the filters' headers (X-Spam-Score) can go
+ * in front of it; the spam filter scores the first 256 KB of body as well.
+ */
+const HOLD_BYTES = 256 * 1024;
 
 export class SessionHooks {
   readonly clients = new Map<string, ClientState>();
@@ -114,8 +123,7 @@ export class SessionHooks {
     const config = this.ctx.config();
     const id = `${session.id}.${session.transaction}`;
     const recipients = session.envelope.rcptTo.map((r) => r.address);
-    const built = this.ctx.messageStages?.(state, session) ?? { stages: [], headers: () => '' };
-    const stuffer = new DotStuffer();
+    const inspection = this.ctx.inspect?.(state, session) ?? { stages: [], headers: () => '' };
     const trace = receivedHeader({
       helo: session.hostNameAppearsAs || '',
       clientIp: state.identity.ip,
@@ -124,10 +132,12 @@ export class SessionHooks {
       id,
       recipients,
     });
+    const hold = new HoldBack(HOLD_BYTES, (complete) => trace + inspection.headers(complete));
+    const stuffer = new DotStuffer();
     // The client went away mid-DATA: the backend must not get a final dot.
     const onClientGone = () => tx.destroy();
     stream.once('error', onClientGone);
-    tx.data(stream as unknown as Readable, Buffer.from(trace + built.headers(), 'latin1'), [...built.stages, stuffer], () => stuffer.endsWithCrlf).then(
+    tx.data(stream as unknown as Readable, [...inspection.stages, hold, stuffer], () => stuffer.endsWithCrlf()).then(
       (result) => {
         stream.off('error', onClientGone);
         state.tx = null;

@@ -1,0 +1,214 @@
+// A streaming MIME structure scanner: reports every part's headers and attachment
+// names and passes leaf part bodies on in pieces, with bounded memory whatever the
+// message size. Bounds: a header line (after unfolding) keeps at most MAX_LINE = 8 KB,
+// a body line is handed on in pieces of at most MAX_LINE, and at most MAX_DEPTH = 32
+// nested multipart boundaries are tracked. When a bound cuts something that may hold
+// a file name it is recorded in `limits`, so a filter can fail closed.
+import { parseHeaderValue } from './mime-params.ts';
+
+export const MAX_LINE = 8192;
+export const MAX_DEPTH = 32;
+
+type PieceHandler = (piece: Buffer, lineStart: boolean, lineEnd: boolean) => void;
+
+/** Splits bytes into lines (terminator included); a line longer than maxPiece comes in several pieces. */
+export class LineSplitter {
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private lineStart = true;
+
+  constructor(
+    private readonly onPiece: PieceHandler,
+    private readonly maxPiece = MAX_LINE,
+  ) {}
+
+  write(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const lf = chunk.indexOf(0x0a, start);
+      const end = lf < 0 ? chunk.length : lf + 1;
+      let seg = chunk.subarray(start, end);
+      while (this.pendingLength + seg.length > this.maxPiece) {
+        const take = this.maxPiece - this.pendingLength;
+        this.hold(seg.subarray(0, take));
+        seg = seg.subarray(take);
+        this.emit(false);
+      }
+      this.hold(seg);
+      if (lf >= 0) this.emit(true);
+      start = end;
+    }
+  }
+
+  end(): void {
+    if (this.pendingLength > 0) this.emit(true);
+  }
+
+  private hold(seg: Buffer): void {
+    if (seg.length === 0) return;
+    this.pending.push(Buffer.from(seg)); // a copy: the caller may reuse its chunk
+    this.pendingLength += seg.length;
+  }
+
+  private emit(lineEnd: boolean): void {
+    const piece = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingLength = 0;
+    const lineStart = this.lineStart;
+    this.lineStart = lineEnd;
+    this.onPiece(piece, lineStart, lineEnd);
+  }
+}
+
+export interface PartInfo {
+  /** 0 for the message itself, more for parts and attached messages. */
+  depth: number;
+  /** lower-case `type/subtype` */
+  contentType: string;
+  /** lower-case Content-Transfer-Encoding */
+  encoding: string;
+}
+
+export type NameSource = 'name' | 'filename' | 'name*' | 'filename*' | 'uuencode' | 'yenc';
+
+export interface MimeHandlers {
+  /** Every header of every part, unfolded (name as written, value without the line break). */
+  header?(name: string, value: string, depth: number): void;
+  /** Every file name a mail client could take for a part, each variant separately. */
+  fileName?(name: string, part: PartInfo, source: NameSource): void;
+  partStart?(part: PartInfo): void;
+  /** Body of a leaf part, raw (still transfer-encoded), line break included. */
+  body?(piece: Buffer, part: PartInfo, lineStart: boolean): void;
+  partEnd?(part: PartInfo): void;
+}
+
+export type ScanLimit = 'header-too-long' | 'too-deep';
+
+interface Part extends PartInfo {
+  leaf: boolean;
+}
+
+export class MimeScanner {
+  readonly limits = new Set<ScanLimit>();
+  private readonly lines = new LineSplitter((piece, start, end) => this.piece(piece, start, end));
+  private inHeaders = true;
+  private part: Part = { depth: 0, contentType: 'text/plain', encoding: '7bit', leaf: false };
+  private header: string | null = null;
+  private headerCut = false;
+  private contentHeaders: Record<string, string> = {};
+  private readonly boundaries: string[] = [];
+
+  constructor(private readonly on: MimeHandlers) {}
+
+  write(chunk: Buffer): void {
+    this.lines.write(chunk);
+  }
+
+  end(): void {
+    this.lines.end();
+    if (this.inHeaders) this.endHeaders();
+    this.endLeaf();
+  }
+
+  private piece(piece: Buffer, lineStart: boolean, lineEnd: boolean): void {
+    if (lineStart && this.boundaries.length > 0 && piece[0] === 0x2d && this.delimiter(piece)) return;
+    if (this.inHeaders) return this.headerPiece(piece, lineStart, lineEnd);
+    if (!this.part.leaf) return; // preamble or epilogue of a multipart
+    this.on.body?.(piece, this.part, lineStart);
+    if (lineStart && /^(text|application)\//.test(this.part.contentType)) this.inlineNames(piece);
+  }
+
+  /** A `--boundary` or `--boundary--` line of any open multipart; inner ones are closed with it. */
+  private delimiter(piece: Buffer): boolean {
+    const text = piece.toString('latin1').replace(/\r?\n$/, '');
+    for (let k = this.boundaries.length - 1; k >= 0; k--) {
+      const b = `--${this.boundaries[k]}`;
+      if (!text.startsWith(b)) continue;
+      const rest = text.slice(b.length);
+      const close = rest.startsWith('--');
+      if ((close ? rest.slice(2) : rest).trim() !== '') continue;
+      if (this.inHeaders) this.endHeaders();
+      this.endLeaf();
+      this.boundaries.length = close ? k : k + 1;
+      this.part = { depth: k + 1, contentType: 'text/plain', encoding: '7bit', leaf: false };
+      this.inHeaders = !close;
+      this.contentHeaders = {};
+      return true;
+    }
+    return false;
+  }
+
+  private headerPiece(piece: Buffer, lineStart: boolean, lineEnd: boolean): void {
+    const text = piece.toString('utf8').replace(/\r?\n$/, '');
+    if (lineStart && lineEnd && text === '') return this.endHeaders();
+    if (lineStart && !/^[ \t]/.test(text)) {
+      this.flushHeader();
+      this.header = '';
+    }
+    if (this.header === null) return; // continuation without a header: junk, ignored
+    if (this.header.length + text.length > MAX_LINE) {
+      this.header += text.slice(0, MAX_LINE - this.header.length);
+      this.headerCut = true;
+    } else this.header += text;
+  }
+
+  private flushHeader(): void {
+    if (this.header === null) return;
+    const colon = this.header.indexOf(':');
+    if (colon > 0) {
+      const name = this.header.slice(0, colon).trim();
+      const value = this.header.slice(colon + 1).trim();
+      const key = name.toLowerCase();
+      if (key === 'content-type' || key === 'content-disposition' || key === 'content-transfer-encoding') {
+        this.contentHeaders[key] = value;
+        if (this.headerCut && key !== 'content-transfer-encoding') this.limits.add('header-too-long');
+      }
+      this.on.header?.(name, value, this.part.depth);
+    }
+    this.header = null;
+    this.headerCut = false;
+  }
+
+  private endHeaders(): void {
+    this.flushHeader();
+    this.inHeaders = false;
+    const type = parseHeaderValue(this.contentHeaders['content-type'] ?? '');
+    const disposition = parseHeaderValue(this.contentHeaders['content-disposition'] ?? '');
+    const part = this.part;
+    part.contentType = type.value.toLowerCase() || 'text/plain';
+    part.encoding = (this.contentHeaders['content-transfer-encoding'] ?? '7bit').trim().toLowerCase();
+    for (const [name, value] of [...type.params, ...disposition.params]) {
+      if ((name === 'name' || name === 'name*' || name === 'filename' || name === 'filename*') && value !== '')
+        this.on.fileName?.(value, part, name);
+    }
+    const boundary = type.params.find(([n]) => n === 'boundary' || n === 'boundary*')?.[1];
+    if (part.contentType.startsWith('multipart/') && boundary) {
+      if (this.boundaries.length < MAX_DEPTH) return void this.boundaries.push(boundary);
+      this.limits.add('too-deep');
+    } else if (/^message\/(rfc822|global)$/.test(part.contentType) && !/^(base64|quoted-printable)$/.test(part.encoding)) {
+      // an attached message: its own headers (and MIME structure) follow
+      this.part = { depth: part.depth + 1, contentType: 'text/plain', encoding: '7bit', leaf: false };
+      this.contentHeaders = {};
+      this.inHeaders = true;
+      return;
+    }
+    part.leaf = true;
+    this.on.partStart?.(part);
+  }
+
+  private endLeaf(): void {
+    if (!this.part.leaf) return;
+    this.part.leaf = false;
+    this.on.partEnd?.(this.part);
+  }
+
+  /** uuencode `begin 644 name` and yEnc `=ybegin ... name=x` lines carry file names in the body. */
+  private inlineNames(piece: Buffer): void {
+    if (piece[0] !== 0x62 && piece[0] !== 0x3d) return;
+    const line = piece.toString('utf8').replace(/\r?\n$/, '');
+    const uu = /^begin(?:-base64)? [0-7]{3,4} (.+)$/.exec(line);
+    if (uu) return this.on.fileName?.(uu[1], this.part, 'uuencode');
+    const y = /^=ybegin .*\bname=(.+)$/.exec(line);
+    if (y) this.on.fileName?.(y[1], this.part, 'yenc');
+  }
+}

@@ -1,0 +1,156 @@
+// A small score-based spam filter: each rule that hits adds its score once; at
+// rejectScore the message is refused, otherwise it gets an X-Spam-Score header.
+// Header rules see the top-level headers as "Name: value" lines (unfolded, RFC 2047
+// words decoded); body rules see the lines of text parts, base64 and quoted-printable
+// decoded. Only the first MAX_BODY = 256 KB of body text is looked at, so a huge
+// message costs no more than that; spam carries its pitch near the top anyway.
+import type { ProxyConfig } from '../config/schema.ts';
+import { Base64Decoder, decodeQuotedPrintable } from './decoders.ts';
+import type { ContentFilter, FilterContext, FilterRun, FilterVerdict } from './filter.ts';
+import { decodeEncodedWords } from './mime-params.ts';
+import { LineSplitter, MimeScanner, type PartInfo } from './mime-scan.ts';
+
+export const MAX_BODY = 256 * 1024;
+
+export type SpamRuleConfig = ProxyConfig['filters']['spam']['rules'][number];
+
+interface Facts {
+  headers: string[];
+  hasDate: boolean;
+  hasMessageId: boolean;
+  subject: string | null;
+  recipients: number;
+  urls: number;
+}
+
+/** A rule compiled: header and body tests run per line while streaming, `final` once at the end. */
+interface Rule {
+  name: string;
+  score: number;
+  header?: (line: string) => boolean;
+  body?: (line: string) => boolean;
+  final?: (facts: Facts) => boolean;
+}
+
+const PHRASES =
+  /\b(viagra|cialis|lottery|you have (been selected|won)|claim your (prize|reward)|100% free|risk[- ]free|act now|limited time offer|wire transfer|double your (money|income)|work from home|no credit check|miracle cure|casino bonus)\b/i;
+
+/**
+ * Used when filters.spam.rules is empty. Scores are set so that one sign alone never
+ * refuses at the default rejectScore 5, but a spam phrase with an all-caps subject and
+ * a missing header does.
+ */
+export const DEFAULT_RULES: readonly Rule[] = [
+  { name: 'MISSING_DATE', score: 1, final: (f) => !f.hasDate },
+  { name: 'MISSING_MESSAGE_ID', score: 1, final: (f) => !f.hasMessageId },
+  { name: 'MANY_RECIPIENTS', score: 1.5, final: (f) => f.recipients > 20 },
+  { name: 'MANY_URLS', score: 1.5, final: (f) => f.urls > 10 },
+  // at least 8 letters and none lower-case; a config regex could not say this, rules match case-insensitively
+  { name: 'SUBJECT_ALL_CAPS', score: 1.5, final: (f) => !!f.subject && /(?:[^a-z]*[A-Z]){8}/.test(f.subject) && !/\p{Ll}/u.test(f.subject) },
+  { name: 'SUBJECT_SPAM_PHRASE', score: 2, header: (l) => /^subject:/i.test(l) && PHRASES.test(l) },
+  { name: 'BODY_SPAM_PHRASE', score: 3, body: (l) => PHRASES.test(l) },
+];
+
+/** @throws Error naming the rule whose regex does not compile */
+export function compileRules(rules: readonly SpamRuleConfig[]): Rule[] {
+  return rules.map((r) => {
+    const regex = (source: string) => {
+      try {
+        const re = new RegExp(source, 'i');
+        return (line: string) => re.test(line);
+      } catch (err) {
+        throw new Error(`spam rule ${r.name}: invalid regex ${JSON.stringify(source)}: ${(err as Error).message}`);
+      }
+    };
+    const over = r.over ?? 0;
+    const tests: Record<NonNullable<SpamRuleConfig['test']>, (f: Facts) => boolean> = {
+      'missing-date': (f) => !f.hasDate,
+      'missing-message-id': (f) => !f.hasMessageId,
+      recipients: (f) => f.recipients > over,
+      urls: (f) => f.urls > over,
+    };
+    // a rule with several conditions hits when any of them does
+    return { name: r.name, score: r.score, header: r.header ? regex(r.header) : undefined, body: r.body ? regex(r.body) : undefined, final: r.test ? tests[r.test] : undefined };
+  });
+}
+
+export function spamFilter(options: { rejectScore: number; rules: readonly SpamRuleConfig[] }): ContentFilter {
+  const rules = options.rules.length > 0 ? compileRules(options.rules) : DEFAULT_RULES;
+  return { name: 'spam', start: (ctx) => new SpamRun(rules, options.rejectScore, ctx) };
+}
+
+class SpamRun implements FilterRun {
+  private readonly hits = new Set<Rule>();
+  private readonly facts: Facts;
+  private readonly scanner: MimeScanner;
+  private bodyBytes = 0;
+  private decode: ((piece: Buffer) => Buffer) | null = null;
+  private lines: LineSplitter | null = null;
+
+  constructor(
+    private readonly rules: readonly Rule[],
+    private readonly rejectScore: number,
+    ctx: FilterContext,
+  ) {
+    this.facts = { headers: [], hasDate: false, hasMessageId: false, subject: null, recipients: ctx.envelope.to.length, urls: 0 };
+    this.scanner = new MimeScanner({
+      header: (name, value, depth) => depth === 0 && this.header(name, value),
+      partStart: (part) => this.startPart(part),
+      body: (piece) => {
+        if (this.lines && this.decode && this.bodyBytes < MAX_BODY) this.lines.write(this.decode(piece));
+      },
+      partEnd: () => this.lines?.end(),
+    });
+  }
+
+  write(chunk: Buffer): void {
+    if (this.bodyBytes < MAX_BODY) this.scanner.write(chunk);
+  }
+
+  end(): FilterVerdict {
+    this.scanner.end();
+    for (const rule of this.rules) if (rule.final?.(this.facts)) this.hits.add(rule);
+    const hits = [...this.hits];
+    const score = round(hits.reduce((sum, r) => sum + r.score, 0));
+    const list = hits.map((r) => `${r.name}=${round(r.score)}`).join(', ');
+    if (score >= this.rejectScore) return { action: 'refuse', reason: 'spam', detail: `score ${score} >= ${this.rejectScore}: ${list}` };
+    const headers: Array<[string, string]> = [['X-Spam-Score', String(score)]];
+    if (list) headers.push(['X-Spam-Rules', list]);
+    return { action: 'accept', headers };
+  }
+
+  private header(name: string, value: string): void {
+    const key = name.toLowerCase();
+    if (key === 'date') this.facts.hasDate = true;
+    if (key === 'message-id') this.facts.hasMessageId = true;
+    const decoded = decodeEncodedWords(value);
+    if (key === 'subject') this.facts.subject = decoded;
+    const line = `${name}: ${decoded}`;
+    for (const rule of this.rules) if (rule.header?.(line)) this.hits.add(rule);
+  }
+
+  private startPart(part: PartInfo): void {
+    // only text is read: an attachment's bytes say nothing a phrase rule could use
+    const text = part.contentType.startsWith('text/');
+    this.decode = !text ? null : part.encoding === 'base64' ? decoderOf(new Base64Decoder()) : part.encoding === 'quoted-printable' ? decodeQuotedPrintable : (p) => p;
+    this.lines = text ? new LineSplitter((piece, lineStart) => this.bodyLine(piece, lineStart)) : null;
+  }
+
+  private bodyLine(piece: Buffer, lineStart: boolean): void {
+    if (this.bodyBytes >= MAX_BODY) return;
+    this.bodyBytes += piece.length;
+    const text = piece.toString('utf8');
+    this.facts.urls += text.match(/\bhttps?:\/\//gi)?.length ?? 0;
+    if (!lineStart) return; // rules see each line's first MAX_LINE bytes
+    const line = text.replace(/\r?\n$/, '');
+    for (const rule of this.rules) if (rule.body?.(line)) this.hits.add(rule);
+  }
+}
+
+function decoderOf(d: Base64Decoder): (piece: Buffer) => Buffer {
+  return (piece) => d.write(piece);
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

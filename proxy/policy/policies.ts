@@ -1,0 +1,102 @@
+// The admission and envelope policies, in the order DESIGN.md gives for each stage.
+// Limits are counted per client key (an IPv4 address, an IPv6 /64; see clientKey).
+import type { Rate } from '../config/units.ts';
+import { formatRate } from '../config/units.ts';
+import type { ReplyReason } from '../replies.ts';
+import { judgeRecipient } from './address.ts';
+import { CidrList, clientKey } from './cidr.ts';
+import { ACCEPT, CONTINUE, refuse, type Policy, type PolicyContext, type PolicyVerdict } from './verdict.ts';
+
+// Config arrays are replaced, never mutated, on reload: parse each list once.
+const lists = new WeakMap<readonly string[], CidrList>();
+function cidrs(entries: readonly string[]): CidrList {
+  let list = lists.get(entries);
+  if (!list) lists.set(entries, (list = new CidrList(entries)));
+  return list;
+}
+
+async function limitRate(ctx: PolicyContext, key: string, rate: Rate | null, reason: ReplyReason): Promise<PolicyVerdict> {
+  if (!rate) return CONTINUE;
+  const r = await ctx.store.hit(key, rate.count, rate.perMs);
+  if (r.allowed) return CONTINUE;
+  return refuse(reason, `limit ${formatRate(rate)}, retry in ${Math.ceil(r.retryAfterMs / 1000)}s`);
+}
+
+// --- connect ---
+
+export async function denyList(ctx: PolicyContext): Promise<PolicyVerdict> {
+  return cidrs(ctx.config.connections.deny).matches(ctx.clientIp) ? refuse('client-denied') : CONTINUE;
+}
+
+/** Allowed clients skip the remaining connect limits (global cap included): admins and monitors always get in. */
+export async function allowList(ctx: PolicyContext): Promise<PolicyVerdict> {
+  return cidrs(ctx.config.connections.allow).matches(ctx.clientIp) ? ACCEPT : CONTINUE;
+}
+
+export async function globalConnections(ctx: PolicyContext): Promise<PolicyVerdict> {
+  const max = ctx.config.connections.max;
+  if (ctx.globalConnections === undefined || ctx.globalConnections < max) return CONTINUE;
+  return refuse('connections-global', `limit ${max}`);
+}
+
+/** Takes a connection slot (recorded in ctx.held); the caller releases it on close. */
+export async function perClientConnections(ctx: PolicyContext): Promise<PolicyVerdict> {
+  const limit = ctx.config.connections.perClient;
+  const key = `conn:${clientKey(ctx.clientIp)}`;
+  const r = await ctx.store.acquire(key, limit);
+  if (!r.allowed) return refuse('connections-per-client', `limit ${limit}`);
+  (ctx.held ??= []).push(key);
+  return CONTINUE;
+}
+
+export async function connectionRate(ctx: PolicyContext): Promise<PolicyVerdict> {
+  return limitRate(ctx, `conn-rate:${clientKey(ctx.clientIp)}`, ctx.config.connections.rate, 'connection-rate');
+}
+
+// --- MAIL FROM ---
+
+export async function messageRate(ctx: PolicyContext): Promise<PolicyVerdict> {
+  return limitRate(ctx, `msg-rate:${clientKey(ctx.clientIp)}`, ctx.config.messages.rate, 'message-rate');
+}
+
+/**
+ * Per envelope sender, lower-cased. The null sender is not counted: every bounce
+ * from every server shares it, and the per-client message rate still applies.
+ */
+export async function senderRate(ctx: PolicyContext): Promise<PolicyVerdict> {
+  const sender = (ctx.sender ?? '').trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+  if (sender === '') return CONTINUE;
+  return limitRate(ctx, `sender-rate:${sender}`, ctx.config.messages.senderRate, 'sender-rate');
+}
+
+// --- RCPT TO ---
+
+/**
+ * Open-relay prevention, per recipient: served domains are accepted from anyone;
+ * other domains only from relay.clients networks or authenticated sessions. Address
+ * tricks are refused for everyone: how the backend would route them is unknown.
+ */
+export async function relayAuthorization(ctx: PolicyContext): Promise<PolicyVerdict> {
+  if (ctx.recipient === undefined) return refuse('relay-denied', 'no recipient');
+  const judged = judgeRecipient(ctx.recipient, ctx.config.relay.domains);
+  if (judged.kind === 'trick') return refuse('address-trick', judged.trick);
+  if (judged.kind === 'local') return CONTINUE;
+  if (ctx.session?.authenticated) return CONTINUE;
+  if (cidrs(ctx.config.relay.clients).matches(ctx.clientIp)) return CONTINUE;
+  return refuse('relay-denied', `${judged.domain} is not served here`);
+}
+
+/** session.recipients counts the recipients already accepted in this transaction. */
+export async function maxRecipients(ctx: PolicyContext): Promise<PolicyVerdict> {
+  const max = ctx.config.messages.maxRecipients;
+  return (ctx.session?.recipients ?? 0) >= max ? refuse('too-many-recipients', `limit ${max}`) : CONTINUE;
+}
+
+export async function recipientRate(ctx: PolicyContext): Promise<PolicyVerdict> {
+  return limitRate(ctx, `rcpt-rate:${clientKey(ctx.clientIp)}`, ctx.config.messages.recipientRate, 'recipient-rate');
+}
+
+export const CONNECT_POLICIES: readonly Policy[] = [denyList, allowList, globalConnections, perClientConnections, connectionRate];
+export const MAIL_POLICIES: readonly Policy[] = [messageRate, senderRate];
+// Relay first: a refused relay attempt must not use up the client's recipient rate.
+export const RCPT_POLICIES: readonly Policy[] = [relayAuthorization, maxRecipients, recipientRate];

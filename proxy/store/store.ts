@@ -1,0 +1,35 @@
+// The shared-state contract of the limits. Every operation is async and atomic so a
+// Redis implementation (one Lua script per operation) can stand in for the in-memory
+// one when several proxy instances must share the same counters (DESIGN.md `store:`).
+
+/** Milliseconds since some epoch; injected so limits can be tested without waiting. */
+export type Clock = () => number;
+
+export interface HitResult {
+  allowed: boolean;
+  /** Hits counted in the window after this call (the estimate the decision was made on). */
+  count: number;
+  /** When refused: how long until the same hit would fit, assuming no other hits. 0 when allowed. */
+  retryAfterMs: number;
+}
+
+export interface AcquireResult {
+  allowed: boolean;
+  /** Slots held for the key after this call. */
+  current: number;
+}
+
+export interface CounterStore {
+  /**
+   * Rate counter: records `cost` hits for key if the total within windowMs stays <= limit;
+   * a refused hit is not recorded, so a client that backs off gets through again. Atomic.
+   */
+  hit(key: string, limit: number, windowMs: number, cost?: number): Promise<HitResult>;
+  /** Concurrency counter: takes one slot for key if fewer than limit are held. Atomic. */
+  acquire(key: string, limit: number): Promise<AcquireResult>;
+  /** Frees one slot taken by acquire; never goes below zero. */
+  release(key: string): Promise<void>;
+  /** Slots held for key. */
+  current(key: string): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,193 @@
+import fc from 'fast-check';
+import { Readable, Writable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { DotStuffer } from '../../proxy/stages/dot-stuff.ts';
+import { LineEndingGuard, type LineEndingMode } from '../../proxy/stages/line-endings.ts';
+import { SizeGuard } from '../../proxy/stages/size-guard.ts';
+
+interface Outcome {
+  out: Buffer;
+  error: (Error & { reason?: string; reply?: { code: number } }) | null;
+}
+
+async function run(chunks: Buffer[], stages: Transform[]): Promise<Outcome> {
+  const got: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      got.push(chunk);
+      cb();
+    },
+  });
+  let error: Outcome['error'] = null;
+  try {
+    await pipeline([Readable.from(chunks), ...stages, sink] as unknown as [Readable, Writable]);
+  } catch (err) {
+    error = err as Outcome['error'];
+  }
+  return { out: Buffer.concat(got), error };
+}
+
+function splits(data: Buffer): Buffer[][] {
+  const out: Buffer[][] = [];
+  for (let i = 0; i <= data.length; i++) out.push([data.subarray(0, i), data.subarray(i)]);
+  out.push([...data].map((b) => Buffer.from([b])));
+  return out;
+}
+
+/** Every line ends in CRLF: no CR without LF after it, no LF without CR before it. */
+function onlyCrlf(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 0x0d && buf[i + 1] !== 0x0a) return false;
+    if (buf[i] === 0x0a && buf[i - 1] !== 0x0d) return false;
+  }
+  return true;
+}
+
+/** What goes to the backend after the CRLF of the DATA command: stuffed output, CRLF if needed, the final dot. */
+function wire(out: Buffer, stuffer: DotStuffer): string {
+  return '\r\n' + out.toString('latin1') + (stuffer.endsWithCrlf() ? '' : '\r\n') + '.\r\n';
+}
+
+// SEC Consult's end-of-data variants, and NUL ones, as smtp-server would hand them over
+const VARIANTS = ['\n.\n', '\n.\r\n', '\r.\r\n', '\r\n.\r', '\r.\r', '\r.\n', '\n.\r', '\r\n\x00.\r\n', '\r\n.\x00\r\n', '\n\x00.\n', '\r\n.\r\r\n'];
+
+function smuggle(variant: string): Buffer {
+  const text = `From: a@example.test\r\nSubject: hi\r\n\r\nhello${variant}MAIL FROM:<evil@x.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nsmuggled\r\n`;
+  return Buffer.from(text, 'latin1');
+}
+
+describe('LineEndingGuard strict', () => {
+  it('passes CRLF-only data unchanged, at any split', async () => {
+    const data = Buffer.from('a\r\n\r\n.b\r\nend\r\n');
+    for (const chunks of splits(data)) {
+      const { out, error } = await run(chunks, [new LineEndingGuard('strict')]);
+      expect(error).toBeNull();
+      expect(out.equals(data)).toBe(true);
+    }
+  });
+
+  it.each(VARIANTS.map((v) => [JSON.stringify(v), v]))('refuses %s at every split and lets no bad byte through', async (_name, variant) => {
+    const data = smuggle(variant);
+    for (const chunks of splits(data)) {
+      const { out, error } = await run(chunks, [new LineEndingGuard('strict')]);
+      expect(error?.reason).toBe('bad-line-ending');
+      expect(error?.reply?.code).toBe(550);
+      expect(onlyCrlf(out)).toBe(true);
+      expect(out.includes(0)).toBe(false);
+      expect(data.subarray(0, out.length).equals(out)).toBe(true);
+    }
+  });
+
+  it('refuses a bare CR as the very last byte', async () => {
+    expect((await run([Buffer.from('abc\r\n'), Buffer.from('x\r')], [new LineEndingGuard('strict')])).error?.reason).toBe('bad-line-ending');
+  });
+});
+
+describe('LineEndingGuard normalize + DotStuffer', () => {
+  it('turns bare CR and bare LF into CRLF and drops NUL', async () => {
+    const { out } = await run([Buffer.from('a\rb\nc\r\r\nd\x00e\r\n')], [new LineEndingGuard('normalize')]);
+    expect(out.toString('latin1')).toBe('a\r\nb\r\nc\r\n\r\nde\r\n');
+  });
+
+  it('joins a CR at the end of one chunk with an LF at the start of the next', async () => {
+    const { out } = await run([Buffer.from('a\r'), Buffer.from('\nb\r'), Buffer.from(''), Buffer.from('\n')], [new LineEndingGuard('normalize')]);
+    expect(out.toString('latin1')).toBe('a\r\nb\r\n');
+  });
+
+  it('turns a CR left at the end into CRLF', async () => {
+    const { out } = await run([Buffer.from('a\r')], [new LineEndingGuard('normalize')]);
+    expect(out.toString('latin1')).toBe('a\r\n');
+  });
+
+  it.each(VARIANTS.map((v) => [JSON.stringify(v), v]))('defuses %s at every split: the backend sees exactly one message', async (_name, variant) => {
+    const data = smuggle(variant);
+    let first: string | null = null;
+    for (const chunks of splits(data)) {
+      const stuffer = new DotStuffer();
+      const { out, error } = await run(chunks, [new LineEndingGuard('normalize'), stuffer]);
+      expect(error).toBeNull();
+      expect(onlyCrlf(out)).toBe(true);
+      expect(out.includes(0)).toBe(false);
+      const sent = wire(out, stuffer);
+      expect(sent.indexOf('\r\n.\r\n')).toBe(sent.length - 5);
+      // not even a lenient backend finds a dot alone between line breaks
+      expect(/[\r\n]\.[\r\n]/.test(sent.slice(0, -5))).toBe(false);
+      first ??= sent;
+      expect(sent).toBe(first); // the same bytes whatever the split
+    }
+  });
+
+  it('random bytes in normalize mode: only CRLF lines and no end-of-data inside (property)', async () => {
+    const alphabet = fc.constantFrom(...'\r\n.\x00ab'.split('').map((c) => c.charCodeAt(0)));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(alphabet, fc.integer({ min: 0, max: 255 })), { maxLength: 200 }), fc.array(fc.nat(200), { maxLength: 6 }), async (bytes, cuts) => {
+        const data = Buffer.from(bytes);
+        const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let prev = 0;
+        for (const p of [...points, data.length]) {
+          chunks.push(data.subarray(prev, p));
+          prev = p;
+        }
+        const stuffer = new DotStuffer();
+        const { out, error } = await run(chunks, [new LineEndingGuard('normalize'), stuffer]);
+        expect(error).toBeNull();
+        expect(onlyCrlf(out)).toBe(true);
+        expect(out.includes(0)).toBe(false);
+        const sent = wire(out, stuffer);
+        expect(sent.indexOf('\r\n.\r\n')).toBe(sent.length - 5);
+        // unstuffing gives back the normalized message
+        const normalized = (await run([data], [new LineEndingGuard('normalize')])).out.toString('latin1');
+        const unstuffed = ('\r\n' + out.toString('latin1')).replace(/\r\n\.\./g, '\r\n.').slice(2);
+        expect(unstuffed).toBe(normalized);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('DotStuffer', () => {
+  it('doubles a dot at the start of every line, the message start included', async () => {
+    const { out } = await run([Buffer.from('.\r\nx.y\r\n..z\r\n.')], [new DotStuffer()]);
+    expect(out.toString()).toBe('..\r\nx.y\r\n...z\r\n..');
+  });
+
+  it('sees a line start across a chunk split', async () => {
+    const { out } = await run([Buffer.from('a\r\n'), Buffer.from('.b\r'), Buffer.from('\n.'), Buffer.from('c')], [new DotStuffer()]);
+    expect(out.toString()).toBe('a\r\n..b\r\n..c');
+  });
+
+  it('tells whether the output ended with CRLF', async () => {
+    const cases: Array<[string[], boolean]> = [
+      [[], true],
+      [['abc\r\n'], true],
+      [['abc'], false],
+      [['abc\r'], false],
+      [['abc\r', '\n'], true],
+      [['abc\n'], false],
+    ];
+    for (const [chunks, expected] of cases) {
+      const s = new DotStuffer();
+      await run(chunks.map((c) => Buffer.from(c)), [s]);
+      expect(s.endsWithCrlf(), JSON.stringify(chunks)).toBe(expected);
+    }
+  });
+});
+
+describe('SizeGuard', () => {
+  it('passes a message of exactly maxSize', async () => {
+    const g = new SizeGuard(10);
+    const { out, error } = await run([Buffer.alloc(4), Buffer.alloc(6)], [g]);
+    expect(error).toBeNull();
+    expect(out.length).toBe(10);
+    expect(g.bytes).toBe(10);
+  });
+
+  it('fails as soon as one byte more arrives, without passing the chunk that crossed', async () => {
+    const { out, error } = await run([Buffer.alloc(6), Buffer.alloc(5), Buffer.alloc(100)], [new SizeGuard(10)]);
+    expect(error?.reason).toBe('message-too-large');
+    expect(error?.reply?.code).toBe(552);
+    expect(out.length).toBe(6);
+  });
+});
