@@ -56,6 +56,7 @@ export class HealthChecker {
   }
 
   checkAll(): Promise<void> {
+    if (!this.options.enabled) return Promise.resolve();
     return Promise.all(this.backends().map((b) => this.check(b))).then(() => {});
   }
 

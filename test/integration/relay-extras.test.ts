@@ -1,0 +1,94 @@
+// Relay details: STARTTLS when configured, the per-backend connection cap, the log line.
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import nodemailer from 'nodemailer';
+import pino from 'pino';
+import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
+import { RawClient } from '../helpers/raw-smtp.ts';
+import { parseProxyConfig } from '../../proxy/config/load.ts';
+import { Proxy } from '../../proxy/proxy.ts';
+import type { MockBackend } from '../../simulator/mock-backend.ts';
+
+let mocks: MockBackend[] = [];
+let proxy: Proxy | undefined;
+afterEach(async () => {
+  await closeAll(proxy, mocks);
+  proxy = undefined;
+  mocks = [];
+});
+
+function selfSigned(): { key: string; cert: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'attitude-tls-'));
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=mx.attitude.test'], { stdio: 'ignore' });
+  return { key, cert };
+}
+
+describe('relay extras', () => {
+  it('offers STARTTLS with a configured certificate and AUTH only over TLS', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks, { tls: selfSigned(), relay: { domains: ['example.test'], clients: [], auth: { users: { alice: 'secret' } } } });
+    const c = await RawClient.connect(proxy.address.port);
+    await c.read();
+    const ehlo = await c.cmd('EHLO me.test');
+    expect(ehlo?.text).toContain('STARTTLS');
+    c.close();
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: proxy.address.port,
+      requireTLS: true,
+      tls: { rejectUnauthorized: false },
+      auth: { user: 'alice', pass: 'secret' },
+    });
+    const info = await transport.sendMail({ from: 'alice@example.test', to: 'someone@elsewhere.test', subject: 'tls', text: 'over tls', headers: { 'X-Attitude-Id': 'tls1' } });
+    transport.close();
+    expect(info.response).toMatch(/^250 /);
+    expect(mocks[0].received.map((m) => m.id)).toEqual(['tls1']);
+  });
+
+  it('never opens more than maxConnections to a backend; waiting transactions get the freed connection', async () => {
+    mocks = await backends(1, { latency: 50 });
+    proxy = await proxyFor(mocks, { backends: { healthCheck: { enabled: false } } }, [{ maxConnections: 2 }]);
+    const codes = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const c = await RawClient.connect(proxy!.address.port, `127.0.4.${i + 1}`);
+        await c.read();
+        const r = await c.send('a@sender.test', ['b@example.test'], message(`cap${i}`));
+        c.close();
+        return r?.code;
+      }),
+    );
+    expect(codes).toEqual(Array(6).fill(250));
+    expect(mocks[0].peakSessions).toBeLessThanOrEqual(2);
+    expect(mocks[0].received).toHaveLength(6);
+  });
+
+  it('logs one structured line per transaction', async () => {
+    mocks = await backends(1);
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _e, cb) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        cb();
+      },
+    });
+    const config = parseProxyConfig({ listen: '127.0.0.1:0', backends: { servers: [{ name: 'mx1', address: mocks[0].address }] } });
+    proxy = await Proxy.start(config, { processMetrics: false, logger: pino({ level: 'info' }, sink) });
+    const c = await RawClient.connect(proxy.address.port, '127.0.8.8');
+    await c.read();
+    await c.send('a@sender.test', ['b@example.test', 'c@example.test'], message('log1'));
+    c.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const tx = lines.filter((l) => l.msg === 'transaction');
+    expect(tx).toHaveLength(1);
+    expect(tx[0]).toMatchObject({ client: '127.0.8.8', sender: 'a@sender.test', recipients: 2, backend: 'mx1', outcome: 'delivered' });
+    expect(tx[0].size).toBeGreaterThan(100);
+    expect(tx[0].reply).toMatch(/^250 /);
+    expect(typeof tx[0].ms).toBe('number');
+  });
+});
