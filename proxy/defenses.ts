@@ -15,6 +15,7 @@ import type { ReplyDecision } from './smtp/engine.ts';
 import { LineEndingGuard } from './stages/line-endings.ts';
 import { SizeGuard } from './stages/size-guard.ts';
 import { MemoryStore } from './store/memory-store.ts';
+import { RedisStore, StoreUnavailableError } from './store/redis-store.ts';
 import type { Clock, CounterStore } from './store/store.ts';
 import { Throttle, type Gate } from './throttle.ts';
 
@@ -49,7 +50,7 @@ export class Defenses {
     private readonly clock: Clock = Date.now,
     store?: CounterStore,
   ) {
-    this.store = store ?? new MemoryStore(clock);
+    this.store = store ?? createStore(config(), events, clock);
     this.throttle = new Throttle(config, events, clock);
     this.filtersFor = config().filters;
     this.filters = buildFilters(config());
@@ -61,8 +62,13 @@ export class Defenses {
   }
 
   private async verdict(policies: readonly Policy[], ctx: PolicyContext): Promise<Reply | null> {
-    const v = await runPolicies(policies, ctx);
-    return v.action === 'refuse' ? reply(v.reason, v.detail) : null;
+    try {
+      const v = await runPolicies(policies, ctx);
+      return v.action === 'refuse' ? reply(v.reason, v.detail) : null;
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) return reply('limits-unavailable');
+      throw err;
+    }
   }
 
   /** Connect: deny/allow lists, global cap, per-client connections, connection rate. */
@@ -141,6 +147,15 @@ export class Defenses {
     this.throttle.reload();
   }
 
+  /** Waits for a remote store at start; if it is away the proxy still starts (fail mode applies). */
+  async ready(events: ProxyEmitter): Promise<void> {
+    try {
+      await this.store.ready?.();
+    } catch (err) {
+      events.emit('warning', { message: `${(err as Error).message}; starting with storeFailMode ${this.config().storeFailMode}` });
+    }
+  }
+
   snapshot() {
     return { refusals: { ...this.refusedByStage }, throttle: this.throttle.snapshot() };
   }
@@ -149,4 +164,18 @@ export class Defenses {
     this.throttle.close();
     await this.store.close();
   }
+}
+
+/** `store: memory` or `redis://...`; a Redis outage is reported as a warning either way. */
+export function createStore(config: ProxyConfig, events: ProxyEmitter, clock: Clock): CounterStore {
+  if (config.store === 'memory') return new MemoryStore(clock);
+  return new RedisStore({
+    url: config.store,
+    failMode: config.storeFailMode,
+    clock,
+    onStateChange: (available, error) =>
+      events.emit('warning', {
+        message: available ? `limit store ${config.store} is back` : `limit store ${config.store} unreachable (${error}); failing ${config.storeFailMode}`,
+      }),
+  });
 }

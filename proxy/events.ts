@@ -26,6 +26,7 @@ export interface ProxyEvents {
   health: [{ backend: string; state: 'up' | 'down'; why: string }];
   throttle: [{ client: string; scope: 'client' | 'global'; bytes: number; waitMs: number }];
   warning: [{ message: string }];
+  'client-error': [{ message: string; code: string | null }];
   reload: [{ ok: boolean; problems?: string }];
 }
 

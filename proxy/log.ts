@@ -12,5 +12,6 @@ export function attachLogger(events: ProxyEmitter, log: Logger): void {
   events.on('health', (h) => (h.state === 'up' ? log.info({ msg: 'backend up', ...h }) : log.warn({ msg: 'backend down', ...h })));
   events.on('failover', (f) => log.warn({ msg: 'failover', ...f }));
   events.on('warning', (w) => log.warn({ msg: w.message }));
+  events.on('client-error', (e) => log.debug({ msg: 'client connection error', ...e }));
   events.on('reload', (r) => (r.ok ? log.info({ msg: 'config reloaded' }) : log.error({ msg: 'config reload refused', problems: r.problems })));
 }

@@ -1,7 +1,6 @@
 // The reference proxy assembled: listener -> smtp-server engine -> session hooks
 // -> relay transactions over the balancer's backends, with the admin endpoint
 // and logs as observers of its events.
-import type net from 'node:net';
 import type { SMTPServerOptions } from 'smtp-server';
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
@@ -17,7 +16,7 @@ import { SmtpEngine } from './smtp/engine.ts';
 import { Listener, type Admission } from './smtp/listener.ts';
 import { SessionHooks, replyError, type SessionContext } from './smtp/session.ts';
 import { Defenses } from './defenses.ts';
-import { reply, formatReply } from './replies.ts';
+import { reply } from './replies.ts';
 
 export interface ProxyOptions {
   logger?: Logger;
@@ -59,6 +58,8 @@ export class Proxy {
       beforeReply: (connection, code) => this.defenses.beforeReply(connection, code),
       inboundGate: (connection) => this.defenses.inboundGate(connection.remoteAddress),
     });
+    // a client socket error (reset, write after the client left) is the client's, not a crash
+    this.engine.on('error', (err: Error & { code?: string }) => this.events.emit('client-error', { message: err.message, code: err.code ?? null }));
     this.listener = new Listener({
       greetPause: () => this.config.connections.greetPause,
       admission: this.admission(),
@@ -119,6 +120,7 @@ export class Proxy {
   }
 
   async listen(): Promise<void> {
+    await this.defenses.ready(this.events);
     const info = await this.listener.listen(this.config.listen.host, this.config.listen.port);
     this.address = { host: info.address, port: info.port };
     if (this.config.admin) {
@@ -177,14 +179,12 @@ export class Proxy {
     this.closing = true;
     const listenerClosed = this.listener.close();
     const deadline = Date.now() + timeoutMs;
-    const bye = formatReply(reply('shutting-down')) + '\r\n';
-    const connections = (this.engine as unknown as { connections: Set<{ id: string; _socket: net.Socket; close(): void; send(code: number, text: string): void }> }).connections;
+    const bye = reply('shutting-down');
+    const connections = (this.engine as unknown as { connections: Set<{ id: string; send(code: number, text: string): void }> }).connections;
     const sayGoodbye = () => {
       for (const c of connections) {
-        const state = this.hooks.clients.get(c.id);
-        if (state?.tx) continue;
-        if (!c._socket.destroyed) c._socket.end(bye);
-        c.close();
+        if (this.hooks.clients.get(c.id)?.tx) continue;
+        c.send(bye.code, `${bye.enhanced} ${bye.text}`); // a 421 closes the session
       }
     };
     sayGoodbye();

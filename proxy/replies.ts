@@ -29,6 +29,7 @@ export const REPLIES = {
   'too-many-errors': { code: 421, enhanced: '4.7.0', text: 'too many errors, closing connection', close: true },
   'idle-timeout': { code: 421, enhanced: '4.4.2', text: 'idle timeout, closing connection', close: true },
   'shutting-down': { code: 421, enhanced: '4.3.2', text: 'service shutting down, try again later', close: true },
+  'limits-unavailable': { code: 421, enhanced: '4.3.0', text: 'limit store unavailable, try again later', close: true },
   // MAIL / RCPT
   'message-rate': { code: 450, enhanced: '4.7.1', text: 'message rate limit exceeded for your address' },
   'sender-rate': { code: 450, enhanced: '4.7.1', text: 'message rate limit exceeded for this sender' },

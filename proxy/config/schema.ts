@@ -118,6 +118,8 @@ export const proxyConfigSchema = z.strictObject({
     .regex(/^(memory|redis:\/\/.+)$/, 'expected "memory" or a redis://HOST:PORT/DB URL')
     .default('memory'),
   // Extensions of the DESIGN.md contract:
+  // what the limits do while a Redis store is unreachable: count locally (open) or refuse with 421 (closed)
+  storeFailMode: z.enum(['open', 'closed']).default('open'),
   shutdownTimeout: duration().default(30_000),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })

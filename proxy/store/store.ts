@@ -32,4 +32,6 @@ export interface CounterStore {
   /** Slots held for key. */
   current(key: string): Promise<number>;
   close(): Promise<void>;
+  /** Resolves when a remote store is connected; rejects when it cannot be reached at start. */
+  ready?(): Promise<void>;
 }
