@@ -8,10 +8,11 @@ for (const sink of ['mock', 'smtp-sink'] as const) {
   const label = sink === 'mock' ? 'the mock backend (smtp-server, own process)' : "Postfix's smtp-sink (C)";
   console.log(`relay: ${messages} messages of 1 KB, 20 parallel sessions from smtp-source; sink: ${label}`);
   const rows = await benchRelay({ messages, sessions: 20, size: 1024, sink });
-  console.log('  mode                          direct msg/s   naive relay   attitude   attitude/direct   attitude/naive');
+  const cores = os.availableParallelism();
+  console.log(`  mode                          direct msg/s   naive relay   attitude   attitude/direct   attitude/naive   --workers ${cores}   /direct`);
   for (const r of rows) {
     console.log(
-      `  ${r.mode.padEnd(30)}${r.direct.toFixed(0).padStart(12)}${r.naive.toFixed(0).padStart(14)}${r.proxied.toFixed(0).padStart(11)}${r.ratio.toFixed(2).padStart(18)}${(r.proxied / r.naive).toFixed(1).padStart(16)}x`,
+      `  ${r.mode.padEnd(30)}${r.direct.toFixed(0).padStart(12)}${r.naive.toFixed(0).padStart(14)}${r.proxied.toFixed(0).padStart(11)}${r.ratio.toFixed(2).padStart(18)}${(r.proxied / r.naive).toFixed(1).padStart(16)}x${r.cluster.toFixed(0).padStart(13)}${(r.cluster / r.direct).toFixed(2).padStart(10)}`,
     );
   }
   console.log('');

@@ -2,6 +2,8 @@
 // proxy, in the same run, as messages/s and the ratio (issue: reference proxy).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import { parseProxyConfig } from '../proxy/config/load.ts';
 import { Proxy } from '../proxy/proxy.ts';
 import { startSink } from '../test/helpers/postfix-tools.ts';
@@ -12,7 +14,48 @@ export interface RelayFigures {
   direct: number;
   naive: number;
   proxied: number;
+  /** attitude proxy --workers <cores>, in its own processes */
+  cluster: number;
   ratio: number;
+}
+
+/** `attitude proxy --workers N` as a user runs it; resolves with its port. */
+async function startCluster(sinkAddress: string, workers: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'attitude-bench-'));
+  const file = path.join(dir, 'proxy.yaml');
+  writeFileSync(
+    file,
+    [
+      'listen: 127.0.0.1:0',
+      'log: { level: info }',
+      'connections: { max: 10000, perClient: 10000, rate: off }',
+      'messages: { rate: off, senderRate: off, recipientRate: off, maxRecipients: 1000 }',
+      'throttle: { perClient: off, global: off }',
+      `backends: { servers: [{ name: sink, address: ${sinkAddress}, maxConnections: 100 }] }`,
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../bin/attitude.js'), 'proxy', '--config', file, '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`attitude proxy exited ${code}: ${out}`)));
+  });
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
 }
 
 function smtpSource(port: number, keep: boolean, sessions: number, messages: number, size: number): Promise<number> {
@@ -65,20 +108,23 @@ export async function benchRelay(opts: { messages: number; sessions: number; siz
     { processMetrics: false },
   );
   const naive = await startNaiveRelay(sink.port);
+  const clustered = await startCluster(sink.address, os.availableParallelism());
   const out: RelayFigures[] = [];
   try {
     for (const keep of [true, false]) {
       const mode = keep ? 'kept sessions' : 'one message per connection';
       // warm up every path (JIT, pools) before measuring
-      for (const port of [sink.port, naive.port, proxy.address.port]) await smtpSource(port, keep, opts.sessions, Math.min(300, opts.messages), opts.size);
+      for (const port of [sink.port, naive.port, proxy.address.port, clustered.port]) await smtpSource(port, keep, opts.sessions, Math.min(300, opts.messages), opts.size);
       const direct = await smtpSource(sink.port, keep, opts.sessions, opts.messages, opts.size);
       // the naive relay holds every banner 100 ms: fewer messages keep its run short
       const naiveRate = await smtpSource(naive.port, keep, opts.sessions, keep ? opts.messages : Math.min(opts.messages, 1000), opts.size);
       const proxied = await smtpSource(proxy.address.port, keep, opts.sessions, opts.messages, opts.size);
-      out.push({ mode, direct, naive: naiveRate, proxied, ratio: proxied / direct });
+      const cluster = await smtpSource(clustered.port, keep, opts.sessions, opts.messages, opts.size);
+      out.push({ mode, direct, naive: naiveRate, proxied, cluster, ratio: proxied / direct });
     }
   } finally {
     await naive.close();
+    await clustered.stop();
     await proxy.close(1000);
     await sink.stop();
   }

@@ -6,6 +6,10 @@ import { InvalidFileError } from '../proxy/config/problems.ts';
 import { createLogger } from '../proxy/log.ts';
 import { Proxy } from '../proxy/proxy.ts';
 import { EXIT } from './exit-codes.ts';
+import cluster from 'node:cluster';
+import os from 'node:os';
+import { runPrimary } from '../proxy/cluster/primary.ts';
+import { runWorker } from '../proxy/cluster/worker.ts';
 
 export async function proxyCommand(opts: { config: string; workers?: string }): Promise<number> {
   let config;
@@ -18,7 +22,20 @@ export async function proxyCommand(opts: { config: string; workers?: string }): 
     }
     throw err;
   }
+  const workers = opts.workers === undefined ? os.availableParallelism() : Number(opts.workers);
+  if (!Number.isInteger(workers) || workers < 1) {
+    process.stderr.write(`--workers: expected a whole number >= 1, got ${JSON.stringify(opts.workers)}\n`);
+    return EXIT.invalidInput;
+  }
+  if (cluster.isWorker) {
+    await runWorker(config, workers);
+    return new Promise(() => {}); // the primary ends this process
+  }
   const logger = createLogger(config.log.level);
+  if (workers > 1) {
+    cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2) });
+    return runPrimary(config, { workers, logger, reloadConfig: () => loadProxyConfig(opts.config, { requireAddresses: true }) });
+  }
   const proxy = await Proxy.start(config, { logger });
   const admin = proxy.adminAddress;
   logger.info({

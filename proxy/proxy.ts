@@ -5,6 +5,7 @@ import type { SMTPServerOptions } from 'smtp-server';
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { CounterStore } from './store/store.ts';
 import type { ProxyConfig } from './config/schema.ts';
 import type { HostPort } from './config/fields.ts';
 import { Balancer } from './balancer/balancer.ts';
@@ -22,6 +23,23 @@ export interface ProxyOptions {
   logger?: Logger;
   /** Process metrics (CPU, memory) on /metrics; off when several proxies share a process. */
   processMetrics?: boolean;
+  /** Where limit counters live, when not the config's `store` (a worker uses the primary's). */
+  store?: CounterStore;
+  /**
+   * This instance's share of the global limits (1/N for one of N workers): the global
+   * connection cap and the global bandwidth are split, per-client limits are not.
+   */
+  globalShare?: number;
+}
+
+/** The config as one of several workers applies it. */
+function shareOf(config: ProxyConfig, share: number): ProxyConfig {
+  if (share >= 1) return config;
+  return {
+    ...config,
+    connections: { ...config.connections, max: Math.max(1, Math.ceil(config.connections.max * share)) },
+    throttle: { ...config.throttle, global: config.throttle.global ? Math.max(1, Math.floor(config.throttle.global * share)) : null },
+  };
 }
 
 export class Proxy {
@@ -38,13 +56,16 @@ export class Proxy {
   address: HostPort = { host: '', port: 0 };
   startedAt = Date.now();
 
+  private readonly share: number;
+
   constructor(config: ProxyConfig, options: ProxyOptions = {}) {
-    this.config = config;
+    this.share = options.globalShare ?? 1;
+    this.config = shareOf(config, this.share);
     this.balancer = new Balancer(config, {
       onHealth: (b, state, why) => this.events.emit('health', { backend: b.name, state, why }),
       warn: (message) => this.events.emit('warning', { message }),
     });
-    this.defenses = new Defenses(() => this.config, this.events);
+    this.defenses = new Defenses(() => this.config, this.events, Date.now, options.store);
     const ctx: SessionContext = {
       config: () => this.config,
       balancer: () => this.balancer,
@@ -143,7 +164,7 @@ export class Proxy {
    * The listen and admin addresses stay as they were (a restart moves them).
    */
   reload(config: ProxyConfig): void {
-    this.config = { ...config, listen: this.config.listen, admin: this.config.admin };
+    this.config = { ...shareOf(config, this.share), listen: this.config.listen, admin: this.config.admin };
     this.balancer.apply(this.config);
     this.defenses.reload();
     (this.engine.options as SMTPServerOptions).size = config.messages.maxSize;

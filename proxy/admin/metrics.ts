@@ -26,6 +26,8 @@ export function createMetrics(events: ProxyEmitter, balancer: () => Balancer, ac
     name: 'attitude_backend_up',
     help: '1 when the backend is healthy',
     labelNames: ['backend'],
+    // with --workers, up when any worker sees it up
+    aggregator: 'max',
     registers: [registry],
     collect() {
       this.reset();

@@ -40,12 +40,12 @@ async function started(r: Running): Promise<{ port: number; admin: string }> {
   return { port: Number(m[1]), admin: m[2] };
 }
 
-describe('attitude proxy', () => {
+describe.each([1, 2])('attitude proxy --workers %i', (workers) => {
   it('exits 104 with every problem listed for a bad config', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'attitude-cli-'));
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(file, 'listen: nowhere\nbackends:\n  servers:\n    - { name: mx1 }\n');
-    running = runCli(['proxy', '--config', file]);
+    running = runCli(['proxy', '--config', file, '--workers', String(workers)]);
     expect(await running.exited).toBe(104);
     expect(running.stderr()).toContain('listen: expected HOST:PORT');
     expect(running.stderr()).toContain('backends.servers[0].address: expected HOST:PORT');
@@ -54,7 +54,7 @@ describe('attitude proxy', () => {
   it('serves mail, /metrics, /healthz and /state; reloads on SIGHUP; keeps the old config when the new one is bad', async () => {
     mocks = await backends(2);
     const file = configFile([mocks[0]]);
-    running = runCli(['proxy', '--config', file]);
+    running = runCli(['proxy', '--config', file, '--workers', String(workers)]);
     const { port, admin } = await started(running);
     const c = await RawClient.connect(port);
     await c.read();
@@ -85,7 +85,7 @@ describe('attitude proxy', () => {
 
   it('drains on SIGTERM: the transaction in flight gets its 250, then the process exits 0', async () => {
     mocks = await backends(1, { latency: 800 });
-    running = runCli(['proxy', '--config', configFile(mocks)]);
+    running = runCli(['proxy', '--config', configFile(mocks), '--workers', String(workers)]);
     const { port } = await started(running);
     const c = await RawClient.connect(port);
     await c.read();
@@ -99,5 +99,25 @@ describe('attitude proxy', () => {
     expect((await final)?.code).toBe(250);
     expect(await running.exited).toBe(0);
     expect(mocks[0].received.map((m) => m.id)).toEqual(['drain']);
+  });
+
+  it('keeps per-client limits exact across workers', async () => {
+    mocks = await backends(1);
+    running = runCli(['proxy', '--config', configFile(mocks, 'connections: { perClient: 2, rate: off }\n'), '--workers', String(workers)]);
+    const { port } = await started(running);
+    const clients = [];
+    const codes = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await RawClient.connect(port, '127.0.13.1');
+      clients.push(c);
+      codes.push((await c.read())?.code);
+    }
+    expect(codes).toEqual([220, 220, 421, 421]);
+    // a freed slot is free on every worker
+    clients[0].close();
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await RawClient.connect(port, '127.0.13.1');
+    expect((await again.read())?.code).toBe(220);
+    for (const c of [...clients, again]) c.close();
   });
 });
