@@ -1,6 +1,7 @@
 // `npm run bench`: figures and ratios against a baseline measured in the same run.
 import os from 'node:os';
 import { benchRelay } from './relay.ts';
+import { benchIdle } from './idle-connections.ts';
 
 const messages = Number(process.env.BENCH_MESSAGES ?? 4000);
 console.log(`attitude bench on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
@@ -18,3 +19,9 @@ for (const sink of ['mock', 'smtp-sink'] as const) {
   console.log('');
 }
 console.log('\nnaive relay = smtp-server defaults (100 ms banner delay, reverse DNS) + pooled nodemailer, buffering each message');
+
+const idleTarget = Number(process.env.BENCH_IDLE ?? 10_000);
+console.log(`idle connections: ${idleTarget} greeted connections held open against attitude proxy --workers 1 (one process)`);
+const idle = await benchIdle(idleTarget);
+console.log(`  RSS ${idle.rssBeforeMb.toFixed(0)} MB -> ${idle.rssAfterMb.toFixed(0)} MB: ${idle.kbPerConnection.toFixed(1)} KB per connection`);
+console.log(`  legitimate mail p95 latency: ${idle.p95Unloaded.toFixed(2)} ms unloaded, ${idle.p95Loaded.toFixed(2)} ms with the connections held (x${(idle.p95Loaded / idle.p95Unloaded).toFixed(2)})`);

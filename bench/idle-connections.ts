@@ -1,0 +1,116 @@
+// Many idle connections (a connection flood held open): memory per connection, and
+// the delivery latency of legitimate mail with and without them, in the same run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SmtpClient } from '../proxy/relay/smtp-client.ts';
+import { MockBackend } from '../simulator/mock-backend.ts';
+
+export interface IdleFigures {
+  connections: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  kbPerConnection: number;
+  p95Unloaded: number;
+  p95Loaded: number;
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+async function latencies(port: number, messages: number): Promise<number[]> {
+  const out: number[] = [];
+  const client = await SmtpClient.connect({ host: '127.0.0.1', port, localAddress: '127.0.200.1', connectTimeout: 5000, commandTimeout: 10_000, helo: 'legit.test' });
+  for (let i = 0; i < messages; i++) {
+    const started = performance.now();
+    await client.expect('MAIL FROM:<office@sender.test>', [250]);
+    await client.expect('RCPT TO:<user@example.test>', [250]);
+    await client.expect('DATA', [354]);
+    client.write(`Subject: latency ${i}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <l${i}@sender.test>\r\n\r\nhello\r\n`);
+    await client.finishData(10_000);
+    out.push(performance.now() - started);
+  }
+  await client.quit();
+  return out;
+}
+
+function p95(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))];
+}
+
+export async function benchIdle(target: number): Promise<IdleFigures> {
+  const mock = await new MockBackend({ name: 'mx', keepRaw: false }).start();
+  const dir = mkdtempSync(path.join(tmpdir(), 'attitude-idle-'));
+  const file = path.join(dir, 'proxy.yaml');
+  writeFileSync(
+    file,
+    [
+      'listen: 127.0.0.1:0',
+      'log: { level: info }',
+      `connections: { max: ${target + 1000}, perClient: ${target}, rate: off, idleTimeout: 5m }`,
+      'messages: { rate: off, senderRate: off, recipientRate: off }',
+      'relay: { domains: [example.test] }',
+      `backends: { servers: [{ name: mx, address: ${mock.address} }] }`,
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../bin/attitude.js'), 'proxy', '--config', file, '--workers', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  const sockets: net.Socket[] = [];
+  try {
+    await latencies(port, 50); // warm-up
+    const unloaded = await latencies(port, 300);
+    const rssBefore = rssOf(child.pid!);
+    // hold `target` connections from many source addresses, each greeted and idle
+    let greeted = 0;
+    const perAddress = 500;
+    await new Promise<void>((resolve, reject) => {
+      let opened = 0;
+      const deadline = setTimeout(() => reject(new Error(`only ${greeted} of ${target} connections greeted in 60 s`)), 60_000);
+      const openMore = () => {
+        // a bounded number in flight, so the accept queue is not the thing measured
+        while (opened < target && opened - greeted < 200) {
+          const i = opened++;
+          const s = net.connect({ host: '127.0.0.1', port, localAddress: `127.0.${100 + Math.floor(i / perAddress)}.${(i % 250) + 1}` });
+          s.on('error', () => {});
+          s.once('data', () => {
+            greeted++;
+            if (greeted === target) {
+              clearTimeout(deadline);
+              resolve();
+            } else openMore();
+          });
+          sockets.push(s);
+        }
+      };
+      openMore();
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const rssAfter = rssOf(child.pid!);
+    const loaded = await latencies(port, 300);
+    return {
+      connections: target,
+      rssBeforeMb: rssBefore / 2 ** 20,
+      rssAfterMb: rssAfter / 2 ** 20,
+      kbPerConnection: (rssAfter - rssBefore) / target / 1024,
+      p95Unloaded: p95(unloaded),
+      p95Loaded: p95(loaded),
+    };
+  } finally {
+    for (const s of sockets) s.destroy();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await mock.stop();
+  }
+}
