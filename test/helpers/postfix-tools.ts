@@ -39,7 +39,8 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
-async function waitListening(port: number, timeoutMs = 5000): Promise<void> {
+/** Resolves once something accepts connections on the loopback port. */
+export async function waitListening(port: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
