@@ -34,6 +34,8 @@ export interface MessageInspection {
 /** Errors counted per connection for the tarpit (Postfix smtpd_soft/hard_error_limit). */
 interface ErrorCount {
   errors: number;
+  /** the hard limit ended the session */
+  closed?: boolean;
 }
 
 export class Defenses {
@@ -46,7 +48,7 @@ export class Defenses {
 
   constructor(
     private readonly config: () => ProxyConfig,
-    events: ProxyEmitter,
+    private readonly events: ProxyEmitter,
     private readonly clock: Clock = Date.now,
     store?: CounterStore,
   ) {
@@ -111,15 +113,28 @@ export class Defenses {
     };
   }
 
-  /** The tarpit: after the soft limit of error replies each reply waits; at the hard limit the session ends. */
-  beforeReply(connection: object, code: number): ReplyDecision {
-    if (code < 400 || code === 421) return 0;
+  /**
+   * The tarpit (Postfix smtpd_soft_error_limit / smtpd_error_sleep_time): error
+   * replies (4xx, 5xx) are counted per connection; once the count passes the soft
+   * limit EVERY reply waits errorDelay, not only the errors, so a client probing
+   * with a mix of good and bad commands is slowed down all the same; past the hard
+   * limit the session ends with 421 (counted as a `too-many-errors` refusal). As in
+   * Postfix the limits count errors "without delivering mail": a delivered message
+   * (smtp-server's `DATA_OK` reply) starts the count afresh, so an MTA whose mail
+   * the backend sometimes defers is not slowed down for good.
+   */
+  beforeReply(connection: { remoteAddress?: string }, code: number, context?: string | false): ReplyDecision {
     const c = this.config().connections;
     let count = this.errors.get(connection);
     if (!count) this.errors.set(connection, (count = { errors: 0 }));
-    count.errors++;
+    if (context === 'DATA_OK' && code < 300 && !count.closed) count.errors = 0;
+    if (code >= 400 && code !== 421) count.errors++;
     if (count.errors > c.errorHardLimit) {
       const r = reply('too-many-errors', `limit ${c.errorHardLimit}`);
+      // replies still due after the 421 (a pipelined command's) go nowhere: count the session once
+      if (count.closed) return { code: r.code, text: `${r.enhanced} ${r.text}` };
+      count.closed = true;
+      this.events.emit('refusal', { client: connection.remoteAddress ?? 'unknown', stage: 'session', reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
       return { code: r.code, text: `${r.enhanced} ${r.text}` };
     }
     return count.errors > c.errorSoftLimit ? c.errorDelay : 0;
@@ -133,10 +148,18 @@ export class Defenses {
 
   authenticate(
     auth: SMTPServerAuthentication,
-    _session: SMTPServerSession,
+    session: SMTPServerSession,
     cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
   ): void {
-    const users = this.config().relay.auth?.users ?? {};
+    const relayAuth = this.config().relay.auth;
+    // smtp-server only insists on TLS when it offers STARTTLS; without a tls config it
+    // would take credentials in the clear, so the rule is kept here: TLS unless allowPlaintext
+    if (!session.secure && !relayAuth?.allowPlaintext) {
+      const r = reply('auth-required-tls');
+      this.events.emit('refusal', { client: session.remoteAddress, stage: 'auth', reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+      return cb(Object.assign(new Error(`${r.enhanced} ${r.text}`), { responseCode: r.code }));
+    }
+    const users = relayAuth?.users ?? {};
     if (auth.username && Object.hasOwn(users, auth.username) && users[auth.username] === auth.password) return cb(null, { user: auth.username });
     const err = new Error('5.7.8 authentication credentials invalid') as Error & { responseCode: number };
     err.responseCode = 535;

@@ -2,7 +2,10 @@
 // capacity, temporary and permanent failure shares, outages, and a record of
 // every message it received (the ground truth of the ledger).
 import type net from 'node:net';
+import { EventEmitter } from 'node:events';
 import { SmtpEngine } from '../proxy/smtp/engine.ts';
+import type { Rate } from '../proxy/config/units.ts';
+import { findLenientEnd, parseSmuggled } from './lenient-data.ts';
 
 export interface ReceivedMessage {
   id: string | null;
@@ -13,6 +16,15 @@ export interface ReceivedMessage {
   clientAddress: string;
   xclientAddr: string | null;
   at: number;
+  /** taken from the body of another message by a lenient end-of-data (SMTP smuggling) */
+  smuggled?: boolean;
+}
+
+export interface MockBackendEvents {
+  connection: [{ client: string; accepted: boolean; reason: string | null; sessions: number }];
+  closed: [{ sessions: number }];
+  received: [ReceivedMessage];
+  verdict: [{ id: string | null; code: number; text: string }];
 }
 
 export interface MockBackendOptions {
@@ -32,12 +44,22 @@ export interface MockBackendOptions {
   /** called on each DATA chunk; return 'reset' to drop the connection mid-DATA */
   onChunk?: (received: number) => 'reset' | void;
   idHeader?: string;
+  /** share of messages answered 451 / 554 on the final dot, drawn from `random` */
+  tempfail?: number;
+  reject?: number;
+  /** a seeded source for the shares (never Math.random in a simulation) */
+  random?: () => number;
+  /** new connections per window; beyond it the banner is 421 */
+  rate?: Rate;
+  /** take bare-LF/CR end-of-data variants for the end, like an unpatched MTA (see lenient-data.ts) */
+  lenientDataEnd?: boolean;
 }
 
 type ReplyErr = Error & { responseCode: number };
 const fail = (code: number, text: string): ReplyErr => Object.assign(new Error(text), { responseCode: code });
 
 export class MockBackend {
+  readonly events = new EventEmitter<MockBackendEvents>();
   readonly name: string;
   readonly received: ReceivedMessage[] = [];
   sessions = 0;
@@ -46,11 +68,15 @@ export class MockBackend {
   private engine: SmtpEngine | null = null;
   port = 0;
   host: string;
+  /** stopped by `down()`: refuses connections until `up()` */
+  isDown = false;
+  private recentConnections: number[] = [];
 
   constructor(private readonly o: MockBackendOptions = {}) {
     this.name = o.name ?? 'mock';
     this.host = o.host ?? '127.0.0.1';
     this.port = o.port ?? 0;
+    if ((o.tempfail || o.reject) && !o.random) throw new Error('MockBackend: tempfail/reject need a seeded `random`');
   }
 
   get address(): string {
@@ -76,14 +102,24 @@ export class MockBackend {
       size: 0,
       onConnect: (session, cb) => {
         this.connections++;
-        if (this.o.capacity && this.sessions >= this.o.capacity) return cb(fail(421, '4.3.2 too many sessions, try later'));
+        const client = session.remoteAddress;
+        const refuse = (reason: string, text: string) => {
+          this.events.emit('connection', { client, accepted: false, reason, sessions: this.sessions });
+          cb(fail(421, text));
+        };
+        if (this.o.capacity && this.sessions >= this.o.capacity) return refuse('capacity', '4.3.2 too many sessions, try later');
+        if (this.o.rate && !this.withinRate(this.o.rate)) return refuse('rate', '4.7.0 connection rate exceeded, try later');
         this.sessions++;
         this.peakSessions = Math.max(this.peakSessions, this.sessions);
         (session as unknown as { counted: boolean }).counted = true;
+        this.events.emit('connection', { client, accepted: true, reason: null, sessions: this.sessions });
         cb();
       },
       onClose: (session) => {
-        if ((session as unknown as { counted: boolean }).counted) this.sessions--;
+        if ((session as unknown as { counted: boolean }).counted) {
+          this.sessions--;
+          this.events.emit('closed', { sessions: this.sessions });
+        }
       },
       onMailFrom: (_a, _s, cb) => void this.delay().then(() => cb()),
       onRcptTo: (address, _s, cb) => {
@@ -105,7 +141,15 @@ export class MockBackend {
           }
         });
         stream.on('end', () => {
-          const raw = Buffer.concat(chunks);
+          let raw = Buffer.concat(chunks);
+          let smuggled: Buffer | null = null;
+          if (this.o.lenientDataEnd) {
+            const end = findLenientEnd(raw);
+            if (end) {
+              smuggled = raw.subarray(end.after);
+              raw = raw.subarray(0, end.at);
+            }
+          }
           const headerEnd = raw.indexOf('\r\n\r\n');
           const headers = raw.subarray(0, headerEnd < 0 ? raw.length : headerEnd).toString('latin1');
           const m = new RegExp(`^${idHeader}:\\s*(\\S+)`, 'im').exec(headers);
@@ -120,9 +164,15 @@ export class MockBackend {
             at: Date.now(),
           };
           void this.delay().then(() => {
-            const verdict = this.o.decide?.(msg);
-            if (verdict) return cb(fail(verdict.code, verdict.text));
-            this.received.push(msg);
+            const verdict = this.o.decide?.(msg) ?? this.share();
+            if (verdict) {
+              this.events.emit('verdict', { id: msg.id, code: verdict.code, text: verdict.text });
+              return cb(fail(verdict.code, verdict.text));
+            }
+            this.record(msg);
+            // what an unpatched receiver would do next: run the smuggled commands as a second transaction
+            const second = smuggled ? parseSmuggled(smuggled, new RegExp(`^${idHeader}:\\s*(\\S+)`, 'im')) : null;
+            if (second) this.record({ ...msg, ...second, raw: this.o.keepRaw === false ? Buffer.alloc(0) : second.raw, smuggled: true });
             cb(null, `2.0.0 Ok: queued as ${this.name}-${this.received.length}`);
           });
         });
@@ -136,6 +186,42 @@ export class MockBackend {
     });
     this.port = (engine.server.address() as net.AddressInfo).port;
     return this;
+  }
+
+  private record(msg: ReceivedMessage): void {
+    this.received.push(msg);
+    this.events.emit('received', msg);
+  }
+
+  private share(): { code: number; text: string } | null {
+    const { tempfail = 0, reject = 0, random } = this.o;
+    if ((!tempfail && !reject) || !random) return null;
+    const x = random();
+    if (x < tempfail) return { code: 451, text: '4.3.0 temporary failure, try again later' };
+    if (x < tempfail + reject) return { code: 554, text: '5.7.1 message rejected' };
+    return null;
+  }
+
+  private withinRate(rate: Rate): boolean {
+    const now = Date.now();
+    while (this.recentConnections.length && this.recentConnections[0] <= now - rate.perMs) this.recentConnections.shift();
+    if (this.recentConnections.length >= rate.count) return false;
+    this.recentConnections.push(now);
+    return true;
+  }
+
+  /** An outage: stop listening and drop every session (clients get connection refused). */
+  async down(): Promise<void> {
+    if (this.isDown) return;
+    this.isDown = true;
+    await this.stop();
+  }
+
+  /** Back from an outage, on the same address. */
+  async up(): Promise<void> {
+    if (!this.isDown) return;
+    this.isDown = false;
+    await this.start();
   }
 
   /** Stops listening and drops every session: an outage. `start()` again comes back on the same port. */

@@ -2,12 +2,17 @@
 // names and passes leaf part bodies on in pieces, with bounded memory whatever the
 // message size. Bounds: a header line (after unfolding) keeps at most MAX_LINE = 8 KB,
 // a body line is handed on in pieces of at most MAX_LINE, and at most MAX_DEPTH = 32
-// nested multipart boundaries are tracked. When a bound cuts something that may hold
-// a file name it is recorded in `limits`, so a filter can fail closed.
+// nested multipart boundaries are tracked. An attached message in base64 or
+// quoted-printable is decoded into a scanner of its own, with the same bounds, at most
+// MAX_ENCODED_NESTING = 4 of them inside each other (so at most ~5 x 16 KB of line
+// buffers per message). When a bound cuts something that may hold a file name it is
+// recorded in `limits`, so a filter can fail closed.
+import { Base64Decoder, decodeQuotedPrintable } from './decoders.ts';
 import { parseHeaderValue } from './mime-params.ts';
 
 export const MAX_LINE = 8192;
 export const MAX_DEPTH = 32;
+export const MAX_ENCODED_NESTING = 4;
 
 type PieceHandler = (piece: Buffer, lineStart: boolean, lineEnd: boolean) => void;
 
@@ -92,13 +97,22 @@ export class MimeScanner {
   readonly limits = new Set<ScanLimit>();
   private readonly lines = new LineSplitter((piece, start, end) => this.piece(piece, start, end));
   private inHeaders = true;
-  private part: Part = { depth: 0, contentType: 'text/plain', encoding: '7bit', leaf: false };
+  private part: Part;
   private header: string | null = null;
   private headerCut = false;
   private contentHeaders: Record<string, string> = {};
   private readonly boundaries: string[] = [];
+  /** A transfer-encoded attached message being decoded into a scanner of its own. */
+  private nested: { scanner: MimeScanner; decode: (piece: Buffer) => Buffer; flush: () => Buffer } | null = null;
 
-  constructor(private readonly on: MimeHandlers) {}
+  /** @param base depth of the message this scanner reads (more than 0 for an encoded attached message) */
+  constructor(
+    private readonly on: MimeHandlers,
+    private readonly base = 0,
+    private readonly encodedNesting = 0,
+  ) {
+    this.part = { depth: base, contentType: 'text/plain', encoding: '7bit', leaf: false };
+  }
 
   write(chunk: Buffer): void {
     this.lines.write(chunk);
@@ -114,6 +128,7 @@ export class MimeScanner {
     if (lineStart && this.boundaries.length > 0 && piece[0] === 0x2d && this.delimiter(piece)) return;
     if (this.inHeaders) return this.headerPiece(piece, lineStart, lineEnd);
     if (!this.part.leaf) return; // preamble or epilogue of a multipart
+    if (this.nested) return this.nested.scanner.write(this.nested.decode(piece));
     this.on.body?.(piece, this.part, lineStart);
     if (lineStart && /^(text|application)\//.test(this.part.contentType)) this.inlineNames(piece);
   }
@@ -130,7 +145,7 @@ export class MimeScanner {
       if (this.inHeaders) this.endHeaders();
       this.endLeaf();
       this.boundaries.length = close ? k : k + 1;
-      this.part = { depth: k + 1, contentType: 'text/plain', encoding: '7bit', leaf: false };
+      this.part = { depth: this.base + k + 1, contentType: 'text/plain', encoding: '7bit', leaf: false };
       this.inHeaders = !close;
       this.contentHeaders = {};
       return true;
@@ -183,9 +198,23 @@ export class MimeScanner {
     }
     const boundary = type.params.find(([n]) => n === 'boundary' || n === 'boundary*')?.[1];
     if (part.contentType.startsWith('multipart/') && boundary) {
-      if (this.boundaries.length < MAX_DEPTH) return void this.boundaries.push(boundary);
+      if (this.base + this.boundaries.length < MAX_DEPTH) return void this.boundaries.push(boundary);
       this.limits.add('too-deep');
-    } else if (/^message\/(rfc822|global)$/.test(part.contentType) && !/^(base64|quoted-printable)$/.test(part.encoding)) {
+    } else if (/^message\/(rfc822|global)$/.test(part.contentType) && /^(base64|quoted-printable)$/.test(part.encoding)) {
+      // RFC 2046 allows no such encoding here, but mail clients decode and open it all
+      // the same, so a worm can hide in it: decode it and scan it as a message of its own
+      if (part.depth + 1 >= MAX_DEPTH || this.encodedNesting >= MAX_ENCODED_NESTING) this.limits.add('too-deep');
+      else {
+        const b64 = part.encoding === 'base64' ? new Base64Decoder() : null;
+        this.nested = {
+          scanner: new MimeScanner(this.on, part.depth + 1, this.encodedNesting + 1),
+          decode: b64 ? (piece) => b64.write(piece) : decodeQuotedPrintable,
+          flush: () => b64?.end() ?? Buffer.alloc(0),
+        };
+        part.leaf = true;
+        return;
+      }
+    } else if (/^message\/(rfc822|global)$/.test(part.contentType)) {
       // an attached message: its own headers (and MIME structure) follow
       this.part = { depth: part.depth + 1, contentType: 'text/plain', encoding: '7bit', leaf: false };
       this.contentHeaders = {};
@@ -199,6 +228,15 @@ export class MimeScanner {
   private endLeaf(): void {
     if (!this.part.leaf) return;
     this.part.leaf = false;
+    const nested = this.nested;
+    if (nested) {
+      // its parts had their own partStart and partEnd; the encoded part itself had none
+      this.nested = null;
+      nested.scanner.write(nested.flush());
+      nested.scanner.end();
+      for (const limit of nested.scanner.limits) this.limits.add(limit);
+      return;
+    }
     this.on.partEnd?.(this.part);
   }
 

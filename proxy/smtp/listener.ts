@@ -49,6 +49,15 @@ export class Listener {
     socket.on('error', () => {}); // a reset by the peer is not our error; the session logs its own
     const open = this.sockets.size;
     this.sockets.add(socket);
+    // A client may hang up while admission waits for the store (a Redis round trip):
+    // its close must still free the socket's place and, once admitted, its slot.
+    let closed = false;
+    let release: (() => void) | null = null;
+    socket.once('close', () => {
+      closed = true;
+      this.sockets.delete(socket);
+      release?.();
+    });
     let verdict: Reply | { release: () => void };
     try {
       verdict = await this.o.admission.admit(ip, open);
@@ -61,11 +70,8 @@ export class Listener {
       this.o.events.emit('refusal', { client: ip, stage: 'connect', reason: verdict.reason, code: verdict.code, enhanced: verdict.enhanced, text: verdict.text });
       return refuse(socket, verdict);
     }
-    const { release } = verdict;
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      release();
-    });
+    if (closed) return verdict.release();
+    release = verdict.release;
     if (socket.destroyed) return;
     const pause = this.o.greetPause();
     if (pause <= 0) return this.start(socket, ip);
