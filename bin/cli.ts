@@ -4,6 +4,9 @@ import { EXIT } from './exit-codes.ts';
 import { proxyCommand } from './proxy-command.ts';
 import { validateCommand } from './validate-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { runCommand } from './run-command.ts';
+import { scenariosCommand } from './scenarios-command.ts';
+import { validateScenarioFile } from '../simulator/scenario/parse.ts';
 
 const program = new Command();
 program
@@ -21,7 +24,7 @@ program
   .command('proxy')
   .description('run the reference proxy')
   .requiredOption('-c, --config <file>', 'proxy config (YAML)')
-  .addOption(new Option('--workers <n>', 'worker processes sharing the port (not yet: one process)'))
+  .addOption(new Option('--workers <n>', 'worker processes sharing the port (default: one per core)'))
   .action(async (opts) => {
     exitCode = await proxyCommand(opts);
   });
@@ -31,7 +34,7 @@ program
   .description('check a proxy config or a scenario and list every problem')
   .argument('<file>')
   .action(async (file) => {
-    exitCode = validateCommand(file);
+    exitCode = validateCommand(file, validateScenarioFile);
   });
 
 program
@@ -39,6 +42,30 @@ program
   .description('a short tour: the proxy in front of two mock mail servers, with legitimate mail and a flood')
   .action(async () => {
     exitCode = await demoCommand();
+  });
+
+program
+  .command('run')
+  .description('run a scenario (a path or a catalogue name) against the proxy')
+  .argument('<scenario>')
+  .option('--proxy-config <file>', "proxy config for the in-process proxy (default: the scenario's `proxy:`)")
+  .option('--target <host:port>', 'an external proxy to test instead (the mock backends listen where the scenario says)')
+  .option('--target-admin <host:port>', "the external proxy's admin endpoint, if it is an attitude proxy (samples /state)")
+  .option('--seed <n>', "override the scenario's seed")
+  .option('--duration <duration>', "override the scenario's duration (e.g. 5s)")
+  .option('--out <dir>', 'where to write events.jsonl and summary.json (default runs/<time>-<scenario>/)')
+  .option('--no-tui', 'plain progress lines instead of the live terminal UI')
+  .option('--lesson', 'workshop mode: show the lesson and the marks')
+  .option('-q, --quiet', 'no progress lines, only the end summary')
+  .action(async (scenario, opts) => {
+    exitCode = await runCommand(scenario, opts);
+  });
+
+program
+  .command('scenarios')
+  .description('list the scenario catalogue with one-line lessons')
+  .action(() => {
+    exitCode = scenariosCommand();
   });
 
 try {

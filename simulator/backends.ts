@@ -1,0 +1,77 @@
+// The scenario's mock backends: started from their specs (seeded shares and
+// latencies), wired to the event stream, and taken down and up on the outage
+// schedule.
+import type { Clock, TimerHandle } from './clock.ts';
+import type { EventBus } from './events.ts';
+import { MockBackend } from './mock-backend.ts';
+import { rng } from './random.ts';
+import { draw } from './scenario/ranges.ts';
+import type { BackendSpec } from './scenario/schema.ts';
+
+/** A mock backend as a producer of `backend.*` events. */
+export function wireBackend(mock: MockBackend, bus: EventBus): void {
+  const backend = mock.name;
+  mock.events.on('connection', (e) => bus.emit('backend.connection', { backend, ...e }));
+  mock.events.on('closed', (e) => bus.emit('backend.closed', { backend, ...e }));
+  mock.events.on('verdict', (e) => bus.emit('backend.verdict', { backend, ...e }));
+  mock.events.on('received', (m) =>
+    bus.emit('backend.received', { backend, id: m.id, size: m.size, recipients: m.to.length, client: m.xclientAddr ?? m.clientAddress, smuggled: !!m.smuggled }),
+  );
+}
+
+export class BackendFarm {
+  readonly mocks: MockBackend[] = [];
+  private timers: TimerHandle[] = [];
+
+  constructor(
+    private readonly specs: readonly BackendSpec[],
+    private readonly seed: number,
+    private readonly bus: EventBus,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const spec of this.specs) {
+      const latency = rng(this.seed, `backend-latency:${spec.name}`);
+      const mock = new MockBackend({
+        name: spec.name,
+        host: spec.listen.host,
+        port: spec.listen.port,
+        latency: spec.latency.max > 0 ? () => draw(latency, spec.latency) : 0,
+        capacity: spec.capacity || undefined,
+        tempfail: spec.tempfail,
+        reject: spec.reject,
+        random: rng(this.seed, `backend:${spec.name}`),
+        rate: spec.rate,
+        lenientDataEnd: spec.lenientDataEnd,
+        keepRaw: false,
+      });
+      wireBackend(mock, this.bus);
+      this.mocks.push(mock);
+      await mock.start();
+    }
+  }
+
+  /** Outage windows, as offsets from now (the run's start). */
+  scheduleOutages(clock: Clock): void {
+    this.specs.forEach((spec, i) => {
+      const mock = this.mocks[i];
+      for (const o of spec.outages) {
+        this.timers.push(
+          clock.setTimeout(() => {
+            this.bus.emit('backend.outage', { backend: spec.name, state: 'down' });
+            void mock.down();
+          }, o.from),
+          clock.setTimeout(() => {
+            this.bus.emit('backend.outage', { backend: spec.name, state: 'up' });
+            void mock.up();
+          }, o.to),
+        );
+      }
+    });
+  }
+
+  async stop(clock: Clock): Promise<void> {
+    for (const t of this.timers) clock.clearTimeout(t);
+    await Promise.all(this.mocks.map((m) => m.stop()));
+  }
+}

@@ -1,0 +1,155 @@
+// The run engine: mock backends, then the proxy under test (in-process with the
+// scenario's config, or an external target), then the actors for `duration`,
+// then a bounded drain, then the files. It produces events and a summary; it
+// never renders anything (the caller subscribes its own consumers through `onBus`).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseProxyConfig } from '../proxy/config/load.ts';
+import type { HostPort } from '../proxy/config/fields.ts';
+import type { ProxyConfig } from '../proxy/config/schema.ts';
+import { Proxy } from '../proxy/proxy.ts';
+import { BackendFarm } from './backends.ts';
+import { RealClock, sleep, type Clock } from './clock.ts';
+import { EventBus } from './events.ts';
+import { Ledger } from './ledger.ts';
+import type { MockBackend } from './mock-backend.ts';
+import { planSize, type Plan } from './plan.ts';
+import { ProxyBridge } from './proxy-bridge.ts';
+import { Recorder } from './record.ts';
+import { driveActors } from './drive.ts';
+import { buildSummary, type RunSummary } from './summary.ts';
+
+export interface RunOptions {
+  plan: Plan;
+  /** the proxy config for an in-process proxy (null: built-in defaults); ignored with `target` */
+  proxyConfig?: ProxyConfig | null;
+  /** shown in the outputs */
+  proxyConfigFile?: string | null;
+  /** an external proxy: the actors connect here, and the mock backends listen where the scenario says */
+  target?: HostPort | null;
+  /** the external proxy's admin endpoint, if it is an attitude proxy (GET /state is sampled) */
+  targetAdmin?: HostPort | null;
+  outDir: string;
+  clock?: Clock;
+  /** aborting it interrupts the run (exit 105), outputs are still written */
+  signal?: AbortSignal;
+  /** consumers subscribe here before anything happens (progress lines, a TUI) */
+  onBus?: (bus: EventBus) => void;
+  sampleMs?: number;
+}
+
+export interface RunResult {
+  summary: RunSummary;
+  outDir: string;
+  exitCode: 0 | 99 | 105;
+  events: number;
+}
+
+/** Binds the proxy config to the mock backends and to loopback port 0 (runs never collide). */
+export function bindProxyConfig(config: ProxyConfig | null, mocks: MockBackend[], weights: Record<string, number> = {}): ProxyConfig {
+  const base = config ?? parseProxyConfig({});
+  const byName = new Map(mocks.map((m) => [m.name, m]));
+  const wanted = base.backends.servers.length ? base.backends.servers : mocks.map((m) => ({ name: m.name, weight: weights[m.name] ?? 1 }));
+  const servers = wanted.map((s): Record<string, unknown> & { address: HostPort } => {
+    const own = (s as { address?: HostPort }).address;
+    if (own) return { ...s, address: own };
+    const mock = byName.get(s.name);
+    if (!mock) throw new Error(`proxy config server "${s.name}" has no address and no mock backend of that name`);
+    return { ...s, address: { host: mock.host, port: mock.port } };
+  });
+  // defaults for bare `{ name }` entries come from the schema itself
+  const normalized = parseProxyConfig({ backends: { servers: servers.map((s) => ({ ...s, address: `${s.address.host}:${s.address.port}` })) } }).backends.servers;
+  return { ...base, listen: { host: '127.0.0.1', port: 0 }, admin: null, backends: { ...base.backends, servers: normalized } };
+}
+
+export async function runPlan(o: RunOptions): Promise<RunResult> {
+  const { plan } = o;
+  const scenario = plan.scenario;
+  const clock = o.clock ?? new RealClock();
+  // events of the setup (health checks reaching the backends) are at t = 0; the clock starts with the run
+  let origin = Number.POSITIVE_INFINITY;
+  const elapsed = () => Math.max(0, clock.now() - origin);
+  const bus = new EventBus(elapsed);
+  mkdirSync(o.outDir, { recursive: true });
+  const recorder = new Recorder(path.join(o.outDir, 'events.jsonl'), bus);
+  const ledger = new Ledger();
+  bus.subscribe((e) => ledger.consume(e));
+  o.onBus?.(bus);
+
+  const farm = new BackendFarm(scenario.backends, plan.seed, bus);
+  const proxies: Proxy[] = [];
+  const bridge = new ProxyBridge(bus, o.sampleMs ?? 500);
+  let targetLabel: string;
+  let targets: HostPort[];
+  try {
+    await farm.start();
+    if (o.target) {
+      targets = [o.target];
+      targetLabel = `${o.target.host}:${o.target.port}`;
+    } else {
+      const config = bindProxyConfig(o.proxyConfig ?? null, farm.mocks, Object.fromEntries(scenario.backends.map((b) => [b.name, b.weight])));
+      for (let i = 0; i < scenario.proxies; i++) {
+        const proxy = await Proxy.start(config, { processMetrics: false });
+        bridge.attach(proxy, i);
+        proxies.push(proxy);
+      }
+      targets = proxies.map((p) => p.address);
+      targetLabel = `in-process ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`;
+    }
+  } catch (err) {
+    await Promise.all(proxies.map((p) => p.close(500)));
+    await farm.stop(clock);
+    await recorder.close();
+    throw err;
+  }
+
+  origin = clock.now();
+  bus.emit('run.start', {
+    scenario: scenario.name,
+    description: scenario.description,
+    lesson: scenario.lesson,
+    seed: plan.seed,
+    durationMs: plan.durationMs,
+    drainMs: plan.drainMs,
+    target: targetLabel,
+    proxyConfig: o.target ? null : (o.proxyConfigFile ?? null),
+    actors: plan.actors.map((a) => ({ name: a.name, kind: a.kind, clients: a.clients.length, planned: planSize(a) })),
+    backends: farm.mocks.map((m, i) => ({ name: m.name, address: m.address, capacity: scenario.backends[i].capacity })),
+    thresholds: scenario.thresholds.map((t) => t.key),
+  });
+  bus.emit('run.phase', { phase: 'running' });
+  bridge.start(proxies, o.target && o.targetAdmin ? [o.targetAdmin] : []);
+  farm.scheduleOutages(clock);
+  const markTimers = scenario.marks.filter((m) => m.at <= plan.durationMs).map((m) => clock.setTimeout(() => bus.emit('mark', { title: m.title, predict: m.predict ?? null }), m.at));
+
+  const { interrupted } = await driveActors({
+    plan,
+    bus,
+    clock,
+    elapsed,
+    targets,
+    signal: o.signal,
+    // an external target may queue before delivering: wait (still within the drain) for accepted mail to arrive
+    settle: o.target
+      ? async (deadline, signal) => {
+          while (ledger.unreceived() > 0 && clock.now() < deadline && !signal.aborted) await sleep(clock, 100, signal);
+        }
+      : undefined,
+  });
+  for (const t of markTimers) clock.clearTimeout(t);
+  bridge.stop();
+  await Promise.all(proxies.map((p) => p.close(1000)));
+  await farm.stop(clock);
+  bus.emit('run.end', { elapsedMs: Math.round(elapsed()), interrupted });
+
+  const summary = buildSummary(ledger.result(), scenario.thresholds, { target: targetLabel, proxyConfig: o.target ? null : (o.proxyConfigFile ?? null), interrupted });
+  writeFileSync(path.join(o.outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await recorder.close();
+  return { summary, outDir: o.outDir, exitCode: interrupted ? 105 : summary.passed ? 0 : 99, events: recorder.count };
+}
+
+/** `runs/<time>-<scenario>/` */
+export function defaultOutDir(scenario: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
+  return path.join('runs', `${stamp}-${scenario}`);
+}

@@ -1,0 +1,37 @@
+// Reading an SMTP reply the way a report needs it: code, enhanced status code,
+// and the reason: the reference proxy's label when the text is one of its
+// replies, otherwise a short cause guessed from the code (any proxy can be a target).
+import { REPLIES } from '../../proxy/replies.ts';
+import type { ReplyInfo } from '../events.ts';
+
+export interface SmtpReply {
+  code: number;
+  /** every line's text without the code, joined by "\n" */
+  text: string;
+}
+
+const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})\s+/;
+const KNOWN = Object.entries(REPLIES).map(([reason, r]) => ({ reason, code: r.code as number, text: r.text as string }));
+
+export function reasonOf(code: number, text: string): string | null {
+  const body = text.replace(ENHANCED, '');
+  for (const k of KNOWN) if (k.code === code && body.startsWith(k.text)) return k.reason;
+  return null;
+}
+
+/** The `ReplyInfo` of events: `text` is the first line, bounded. */
+export function replyInfo(reply: SmtpReply): ReplyInfo {
+  const first = reply.text.split('\n')[0];
+  const m = ENHANCED.exec(first);
+  return {
+    code: reply.code,
+    enhanced: m ? m[1] : null,
+    reason: reasonOf(reply.code, first),
+    text: first.slice(0, 200),
+  };
+}
+
+/** A failure without a reply (refused TCP connection, reset, timeout). */
+export function noReply(reason: string, text = reason): ReplyInfo {
+  return { code: null, enhanced: null, reason, text: text.slice(0, 200) };
+}

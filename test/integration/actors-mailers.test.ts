@@ -1,0 +1,144 @@
+// legit, spammer and worm against the proxy and against a bare mock backend.
+import { afterEach, describe, expect, it } from 'vitest';
+import { backends, closeAll, proxyFor } from '../helpers/proxy.ts';
+import { MockBackend } from '../../simulator/mock-backend.ts';
+import { runActors } from '../../simulator/harness.ts';
+import { rng } from '../../simulator/random.ts';
+import type { Proxy } from '../../proxy/proxy.ts';
+
+let mocks: MockBackend[] = [];
+let proxy: Proxy | undefined;
+afterEach(async () => {
+  await closeAll(proxy, mocks);
+  proxy = undefined;
+  mocks = [];
+});
+
+const at = (m: MockBackend) => ({ host: m.host, port: m.port });
+
+describe('legit', () => {
+  it('delivers every message to a bare mock backend, reusing connections', async () => {
+    mocks = await backends(1);
+    const r = await runActors({
+      actors: [{ name: 'office', kind: 'legit', clients: 3, arrival: { type: 'constant', rate: '20/s' }, size: '1KB..4KB' }],
+      targets: [at(mocks[0])],
+      backends: mocks,
+      duration: '1500ms',
+    });
+    const office = r.ledger.actors.find((a) => a.name === 'office')!;
+    expect(office.messages.attempted).toBe(30);
+    expect(office.messages).toMatchObject({ accepted: 30, delivered: 30, lost: 0, duplicates: 0, deferred: 0 });
+    // kept connections: far fewer sessions than messages
+    expect(office.connections.attempted).toBeLessThanOrEqual(10);
+    expect(new Set(mocks[0].received.map((m) => m.clientAddress))).toEqual(new Set(r.plan.actors[0].clients));
+    expect(mocks[0].received.map((m) => m.id).sort()).toEqual(r.of('message.queued').map((e) => e.id).sort());
+    expect(office.latencyMs.p95).not.toBeNull();
+  });
+
+  it('retries 4xx through the proxy until delivered; latency counts from the first attempt', async () => {
+    mocks = await backends(1, { tempfail: 0.4, random: rng(5, 'tempfail') });
+    proxy = await proxyFor(mocks);
+    const r = await runActors({
+      actors: [{ name: 'office', kind: 'legit', clients: 4, rate: '15/s', retry: { after: '100ms', max: 10, backoff: 1.5 } }],
+      targets: [proxy.address],
+      backends: mocks,
+      duration: '1500ms',
+      drain: '8s',
+    });
+    const office = r.ledger.actors[0];
+    const retried = r.of('message.try').filter((e) => e.retryInMs !== null);
+    expect(retried.length).toBeGreaterThan(0);
+    expect(retried.every((e) => e.code === 451)).toBe(true);
+    expect(office.messages.attempted).toBeGreaterThan(5);
+    expect(office.messages.delivered).toBe(office.messages.attempted);
+    expect(r.ledger.ledger).toMatchObject({ lost: 0, duplicates: 0 });
+    expect(office.latencies[office.latencies.length - 1]).toBeGreaterThanOrEqual(80);
+  });
+
+  it('retries connections refused with 421 and gets through', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks, { connections: { perClient: 1, max: 5000, rate: 'off' } });
+    const r = await runActors({
+      actors: [{ name: 'office', kind: 'legit', clients: 1, connections: 3, arrival: { type: 'bursts', every: '10s', size: 6 }, retry: { after: '100ms', max: 10 } }],
+      targets: [proxy.address],
+      backends: mocks,
+      duration: '1s',
+      drain: '8s',
+    });
+    const refused = r.of('conn.refused');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]).toMatchObject({ code: 421, enhanced: '4.7.0', reason: 'connections-per-client' });
+    expect(r.ledger.actors[0].messages).toMatchObject({ attempted: 6, delivered: 6 });
+  });
+});
+
+describe('spammer', () => {
+  it('gives up on the first 4xx: one attempt per message, every message deferred', async () => {
+    mocks = await backends(1, { tempfail: 1, random: rng(1) });
+    const r = await runActors({
+      actors: [{ name: 'bot', kind: 'spammer', clients: 2, rate: '20/s', recipients: '5..10' }],
+      targets: [at(mocks[0])],
+      backends: mocks,
+      duration: '1s',
+    });
+    const bot = r.ledger.actors[0];
+    expect(bot.messages.attempted).toBeGreaterThan(5);
+    expect(bot.messages.deferred).toBe(bot.messages.attempted);
+    expect(r.of('message.attempt').length).toBe(bot.messages.attempted);
+    expect(r.of('message.outcome').every((e) => e.attempts === 1 && e.code === 451)).toBe(true);
+  });
+
+  it('is rejected by a backend that rejects everything (554, no retry, nothing received)', async () => {
+    mocks = await backends(1, { reject: 1, random: rng(2) });
+    const r = await runActors({ actors: [{ name: 'bot', kind: 'spammer', clients: 1, arrival: { type: 'constant', rate: '10/s' } }], targets: [at(mocks[0])], backends: mocks, duration: '500ms' });
+    expect(r.ledger.actors[0].messages).toMatchObject({ attempted: 5, rejected: 5, accepted: 0 });
+    expect(r.ledger.backends[0]).toMatchObject({ received: 0, rejected: 5 });
+  });
+
+  it('sends to many recipients through a proxy without spam filter; the default filter scores it as spam', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks, { filters: { spam: { rejectScore: 1000 } } });
+    const actors = [{ name: 'bot', kind: 'spammer', clients: 2, arrival: { type: 'constant', rate: '10/s' }, recipients: '20..30' }];
+    const r = await runActors({ actors, targets: [proxy.address], backends: mocks, duration: '600ms' });
+    expect(r.ledger.actors[0].messages).toMatchObject({ attempted: 6, delivered: 6 });
+    expect(mocks[0].received.every((m) => m.to.length >= 20 && m.to.length <= 30)).toBe(true);
+
+    await closeAll(proxy);
+    proxy = await proxyFor(mocks);
+    const filtered = await runActors({ actors, targets: [proxy.address], backends: mocks, duration: '600ms' });
+    const outcomes = filtered.of('message.outcome');
+    expect(outcomes.filter((e) => e.reason === 'spam').length).toBeGreaterThan(0);
+    expect(outcomes.every((e) => e.outcome !== 'accepted' || e.code === 250)).toBe(true);
+  });
+});
+
+describe('worm', () => {
+  it('mails invoice.pdf.exe on fresh connections to a bare mock backend', async () => {
+    mocks = [await new MockBackend({ name: 'mx1' }).start()];
+    const r = await runActors({
+      actors: [{ name: 'worm', kind: 'worm', clients: 2, arrival: { type: 'bursts', every: '10s', size: 6, spread: '200ms' }, recipients: '10..12' }],
+      targets: [at(mocks[0])],
+      backends: mocks,
+      duration: '1s',
+    });
+    expect(r.ledger.actors[0].messages.delivered).toBe(6);
+    expect(r.ledger.actors[0].connections.attempted).toBe(6);
+    const raw = mocks[0].received[0].raw.toString('latin1');
+    expect(raw).toMatch(/filename="invoice\.pdf\.exe"/);
+    expect(mocks[0].received[0].to.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('is refused by the proxy attachment filter: 554, nothing reaches the backend', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks);
+    const r = await runActors({
+      actors: [{ name: 'worm', kind: 'worm', clients: 2, arrival: { type: 'bursts', every: '10s', size: 6, spread: '200ms' } }],
+      targets: [proxy.address],
+      backends: mocks,
+      duration: '1s',
+    });
+    expect(r.ledger.actors[0].messages).toMatchObject({ attempted: 6, rejected: 6, accepted: 0 });
+    expect(r.of('message.outcome')[0]).toMatchObject({ code: 554, enhanced: '5.7.1', reason: 'worm-attachment' });
+    expect(mocks[0].received).toHaveLength(0);
+  });
+});
