@@ -18,6 +18,8 @@ import { ProxyBridge } from './proxy-bridge.ts';
 import { Recorder } from './record.ts';
 import { driveActors } from './drive.ts';
 import { buildSummary, type RunSummary } from './summary.ts';
+import { InstanceLedger } from './instances.ts';
+import { startSharedStore, type SharedStore } from './shared-store.ts';
 
 export interface RunOptions {
   plan: Plan;
@@ -81,23 +83,34 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   const bridge = new ProxyBridge(bus, o.sampleMs ?? 500);
   let targetLabel: string;
   let targets: HostPort[];
+  let shared: SharedStore | null = null;
+  let perClientLimit: number | null = null;
+  const instances = new InstanceLedger();
+  bus.subscribe((e) => instances.consume(e));
   try {
     await farm.start();
     if (o.target) {
       targets = [o.target];
       targetLabel = `${o.target.host}:${o.target.port}`;
     } else {
-      const config = bindProxyConfig(o.proxyConfig ?? null, farm.mocks, Object.fromEntries(scenario.backends.map((b) => [b.name, b.weight])));
+      let config = bindProxyConfig(o.proxyConfig ?? null, farm.mocks, Object.fromEntries(scenario.backends.map((b) => [b.name, b.weight])));
+      perClientLimit = config.connections.perClient;
+      // several instances share their limits, as MX hosts on one Redis do
+      if (scenario.proxies > 1) {
+        shared = await startSharedStore();
+        if (shared.url) config = { ...config, store: shared.url };
+      }
       for (let i = 0; i < scenario.proxies; i++) {
-        const proxy = await Proxy.start(config, { processMetrics: false });
+        const proxy = await Proxy.start(config, { processMetrics: false, store: shared?.store ?? undefined });
         bridge.attach(proxy, i);
         proxies.push(proxy);
       }
       targets = proxies.map((p) => p.address);
-      targetLabel = `in-process ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}`;
+      targetLabel = `in-process ${targets.map((t) => `${t.host}:${t.port}`).join(', ')}${shared ? ` sharing limits through ${shared.label}` : ''}`;
     }
   } catch (err) {
     await Promise.all(proxies.map((p) => p.close(500)));
+    await shared?.stop();
     await farm.stop(clock);
     await recorder.close();
     throw err;
@@ -139,10 +152,19 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   for (const t of markTimers) clock.clearTimeout(t);
   bridge.stop();
   await Promise.all(proxies.map((p) => p.close(1000)));
+  await shared?.stop();
   await farm.stop(clock);
   bus.emit('run.end', { elapsedMs: Math.round(elapsed()), interrupted });
 
   const summary = buildSummary(ledger.result(), scenario.thresholds, { target: targetLabel, proxyConfig: o.target ? null : (o.proxyConfigFile ?? null), interrupted });
+  const spread = instances.result();
+  summary.proxies = spread;
+  if (scenario.proxies > 1 && perClientLimit !== null) {
+    // the point of sharing limits: no client held more connections in all than one instance allows
+    const ok = spread.clientConnectionsMax <= perClientLimit;
+    summary.thresholds.push({ metric: 'client_connections_max', rule: `<= ${perClientLimit} (connections.perClient, across ${scenario.proxies} instances)`, value: spread.clientConnectionsMax, ok });
+    summary.passed &&= ok;
+  }
   writeFileSync(path.join(o.outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   await recorder.close();
   return { summary, outDir: o.outDir, exitCode: interrupted ? 105 : summary.passed ? 0 : 99, events: recorder.count };

@@ -1,6 +1,7 @@
 // summary.json (DESIGN.md "Run outputs"): the ledger of the run and its
 // thresholds, as one JSON document. Built from the event stream's ledger.
 import type { LedgerResult } from './ledger.ts';
+import type { InstancesResult } from './instances.ts';
 import { metricSource } from './metrics.ts';
 import { evaluate, type Threshold, type ThresholdResult } from './thresholds.ts';
 
@@ -31,6 +32,8 @@ export interface RunSummary {
   ledger: { acceptedByProxy: number; receivedByBackends: number; lost: number; duplicates: number; unconfirmed: number; foreign: number };
   thresholds: ThresholdResult[];
   passed: boolean;
+  /** how the load spread over the proxy instances, and the most connections one client held across them */
+  proxies?: InstancesResult;
 }
 
 export interface SummaryContext {
