@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { benchRelay } from './relay.ts';
 import { benchIdle } from './idle-connections.ts';
+import { benchSimulator, printCapacity } from './simulator-capacity.ts';
 
 const messages = Number(process.env.BENCH_MESSAGES ?? 4000);
 console.log(`attitude bench on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
@@ -25,3 +26,8 @@ console.log(`idle connections: ${idleTarget} greeted connections held open again
 const idle = await benchIdle(idleTarget);
 console.log(`  RSS ${idle.rssBeforeMb.toFixed(0)} MB -> ${idle.rssAfterMb.toFixed(0)} MB: ${idle.kbPerConnection.toFixed(1)} KB per connection`);
 console.log(`  legitimate mail p95 latency: ${idle.p95Unloaded.toFixed(2)} ms unloaded, ${idle.p95Loaded.toFixed(2)} ms with the connections held (x${(idle.p95Loaded / idle.p95Unloaded).toFixed(2)})`);
+
+const simRate = Number(process.env.BENCH_SIM_RATE ?? 4000);
+const simConnections = Number(process.env.BENCH_SIM_CONNECTIONS ?? 5000);
+console.log(`\nsimulator capacity: legit mail offered at ${simRate}/s for 3 s (1 KB, 50 clients x 4 connections), then ${simConnections} connections held by a flood`);
+printCapacity(await benchSimulator(simRate, simConnections));
