@@ -119,9 +119,11 @@ export class BackendPool {
       if (client.supports('XCLIENT')) {
         const proto = who.helo ? 'ESMTP' : 'SMTP';
         const helo = who.helo ? ` HELO=${xtext(who.helo)}` : '';
-        // Postfix smtpd answers 220 (a new greeting), smtp-sink 250
+        // Postfix smtpd answers 220 (a new greeting), smtp-sink 250. The EHLO after it
+        // carries the client's own HELO name, as nginx's mail proxy does, so the
+        // backend's Received header and HELO checks see the client, not the proxy.
         await client.expect(`XCLIENT ADDR=${who.ip} PORT=${who.port} NAME=[UNAVAILABLE]${helo} PROTO=${proto}`, [220, 250]);
-        await client.hello();
+        await client.hello(who.helo && /^[\x21-\x7e]+$/.test(who.helo) ? who.helo : undefined);
       } else if (!this.warnedNoXclient) {
         this.warnedNoXclient = true;
         this.warn(`backend ${b.name} has xclient: true but does not offer XCLIENT; the client address is not passed on`);

@@ -86,10 +86,10 @@ export class SmtpClient {
   }
 
   /** EHLO, falling back to HELO; records the capabilities. */
-  async hello(): Promise<void> {
-    let reply = await this.command(`EHLO ${this.options.helo}`);
+  async hello(name = this.options.helo): Promise<void> {
+    let reply = await this.command(`EHLO ${name}`);
     if (reply.code >= 500) {
-      reply = await this.command(`HELO ${this.options.helo}`);
+      reply = await this.command(`HELO ${name}`);
       this.capabilities = new Map();
     } else {
       this.capabilities = new Map(
@@ -99,7 +99,7 @@ export class SmtpClient {
         }),
       );
     }
-    if (reply.code !== 250) throw this.replyError(`EHLO ${this.options.helo}`, reply);
+    if (reply.code !== 250) throw this.replyError(`EHLO ${name}`, reply);
   }
 
   supports(extension: string): boolean {
