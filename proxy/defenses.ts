@@ -9,7 +9,7 @@ import type { ProxyEmitter } from './events.ts';
 import { buildFilters, FilterStage, type ContentFilter } from './filters/index.ts';
 import { CONNECT_POLICIES, MAIL_POLICIES, RCPT_POLICIES } from './policy/policies.ts';
 import { releaseHeld, runPolicies, type Policy, type PolicyContext } from './policy/verdict.ts';
-import { reply, type Reply } from './replies.ts';
+import { ENGINE_REPLIES, reply, type Reply } from './replies.ts';
 import type { ClientState } from './smtp/session.ts';
 import type { ReplyDecision } from './smtp/engine.ts';
 import { LineEndingGuard } from './stages/line-endings.ts';
@@ -123,7 +123,15 @@ export class Defenses {
    * (smtp-server's `DATA_OK` reply) starts the count afresh, so an MTA whose mail
    * the backend sometimes defers is not slowed down for good.
    */
-  beforeReply(connection: { remoteAddress?: string }, code: number, context?: string | false): ReplyDecision {
+  beforeReply(connection: { remoteAddress?: string }, code: number, context?: string | false, text?: unknown): ReplyDecision {
+    if (code === 421 && typeof text === 'string') {
+      const own = ENGINE_REPLIES.find(([pattern]) => pattern.test(text));
+      if (own) {
+        const r = reply(own[1]);
+        this.events.emit('refusal', { client: connection.remoteAddress ?? 'unknown', stage: 'session', reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+        return { code: r.code, text: `${r.enhanced} ${r.text}` };
+      }
+    }
     const c = this.config().connections;
     let count = this.errors.get(connection);
     if (!count) this.errors.set(connection, (count = { errors: 0 }));

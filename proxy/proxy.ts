@@ -76,7 +76,7 @@ export class Proxy {
     };
     this.hooks = new SessionHooks(ctx);
     this.engine = new SmtpEngine(this.engineOptions(config), {
-      beforeReply: (connection, code, context) => this.defenses.beforeReply(connection, code, context),
+      beforeReply: (connection, code, context, text) => this.defenses.beforeReply(connection, code, context, text),
       inboundGate: (connection) => this.defenses.inboundGate(connection.remoteAddress),
     });
     // a client socket error (reset, write after the client left) is the client's, not a crash

@@ -28,6 +28,8 @@ export const REPLIES = {
   'early-talker': { code: 554, enhanced: '5.5.1', text: 'protocol error: talked before the greeting', close: true },
   'too-many-errors': { code: 421, enhanced: '4.7.0', text: 'too many errors, closing connection', close: true },
   'idle-timeout': { code: 421, enhanced: '4.4.2', text: 'idle timeout, closing connection', close: true },
+  'http-request': { code: 421, enhanced: '4.7.0', text: 'HTTP request on an SMTP port, closing connection', close: true },
+  'line-too-long': { code: 421, enhanced: '4.5.2', text: 'command line too long, closing connection', close: true },
   'shutting-down': { code: 421, enhanced: '4.3.2', text: 'service shutting down, try again later', close: true },
   'limits-unavailable': { code: 421, enhanced: '4.3.0', text: 'limit store unavailable, try again later', close: true },
   // MAIL / RCPT
@@ -75,3 +77,17 @@ export function passOn(code: number, text: string, reason = 'backend-reply'): Re
   const enhanced = m ? m[1] : `${Math.floor(code / 100)}.0.0`;
   return { code, enhanced, text: m ? m[2] : text, reason };
 }
+
+/**
+ * The replies smtp-server writes on its own (its idle timeout, HTTP requests, overlong
+ * lines, its unknown-command limit), mapped to the table so that they too name their
+ * limit and are counted under a reason.
+ */
+export const ENGINE_REPLIES: ReadonlyArray<readonly [RegExp, ReplyReason]> = [
+  [/^Timeout - closing connection/, 'idle-timeout'],
+  [/^HTTP requests not allowed/, 'http-request'],
+  [/Command line too long/i, 'line-too-long'],
+  [/too many unrecognized commands/i, 'too-many-errors'],
+  [/You talk too soon/, 'early-talker'],
+  [/Server shutting down/, 'shutting-down'],
+];

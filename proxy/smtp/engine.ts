@@ -23,7 +23,7 @@ export interface EngineHooks {
   /** Inbound bytes pass this gate before the parser takes them (null: no throttling). */
   inboundGate?: (connection: SMTPConnection) => { gate: Gate; detach: () => void } | null;
   /** Sees every reply the session is about to write; `context` is smtp-server's (`DATA_OK`: a message was accepted). */
-  beforeReply?: (connection: SMTPConnection, code: number, context?: string | false) => ReplyDecision;
+  beforeReply?: (connection: SMTPConnection, code: number, context?: string | false, text?: unknown) => ReplyDecision;
 }
 
 /** Stops and restarts the idle timer of the connection's current socket. */
@@ -105,7 +105,7 @@ export class SmtpEngine extends SMTPServer {
     let lastWritten = 0;
     const sleepUntil = (t: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, t - Date.now())));
     connection.send = (code, data, context) => {
-      const decision = this.hooks.beforeReply?.(connection, code, context) ?? 0;
+      const decision = this.hooks.beforeReply?.(connection, code, context, data) ?? 0;
       // a replacement (the hard-limit 421) also waits behind the replies still held
       const out: Parameters<Send> = typeof decision === 'object' ? [decision.code, decision.text, false] : [code, data, context];
       const delay = typeof decision === 'number' ? decision : 0;
