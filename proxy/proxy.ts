@@ -18,6 +18,7 @@ import { Listener, type Admission } from './smtp/listener.ts';
 import { SessionHooks, replyError, type SessionContext } from './smtp/session.ts';
 import { Defenses } from './defenses.ts';
 import { reply } from './replies.ts';
+import { cidrList } from './policy/cidr.ts';
 
 export interface ProxyOptions {
   logger?: Logger;
@@ -85,7 +86,8 @@ export class Proxy {
       greetPause: () => this.config.connections.greetPause,
       admission: this.admission(),
       events: this.events,
-      startSession: (socket) => this.engine.connect(socket),
+      startSession: (socket, client) => this.engine.connect(socket, client),
+      proxyProtocolFrom: (ip) => this.config.connections.proxyProtocolFrom.length > 0 && cidrList(this.config.connections.proxyProtocolFrom).matches(ip),
     });
     this.metrics = createMetrics(this.events, () => this.balancer, () => this.listener.active, options.processMetrics ?? true);
     if (options.logger) attachLogger(this.events, options.logger);

@@ -82,6 +82,8 @@ export const proxyConfigSchema = z.strictObject({
       errorSoftLimit: z.number().int().min(1).default(3),
       errorHardLimit: z.number().int().min(1).default(10),
       errorDelay: duration().default(1000),
+      // peers (a load balancer in front) that send a PROXY protocol v1/v2 header with the real client address
+      proxyProtocolFrom: z.array(cidr()).default([]),
     })
     .prefault({}),
   messages: z

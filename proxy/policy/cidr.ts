@@ -66,3 +66,13 @@ export function clientKey(ip: string): string {
   const parts = (addr as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
   return `${parts.join(':')}::/64`;
 }
+
+// Config arrays are replaced, never mutated, on reload: parse each list once.
+const lists = new WeakMap<readonly string[], CidrList>();
+
+/** The parsed list for a config array, parsed once per array. */
+export function cidrList(entries: readonly string[]): CidrList {
+  let list = lists.get(entries);
+  if (!list) lists.set(entries, (list = new CidrList(entries)));
+  return list;
+}

@@ -4,16 +4,9 @@ import type { Rate } from '../config/units.ts';
 import { formatRate } from '../config/units.ts';
 import type { ReplyReason } from '../replies.ts';
 import { judgeRecipient } from './address.ts';
-import { CidrList, clientKey } from './cidr.ts';
+import { cidrList, clientKey } from './cidr.ts';
 import { ACCEPT, CONTINUE, refuse, type Policy, type PolicyContext, type PolicyVerdict } from './verdict.ts';
 
-// Config arrays are replaced, never mutated, on reload: parse each list once.
-const lists = new WeakMap<readonly string[], CidrList>();
-function cidrs(entries: readonly string[]): CidrList {
-  let list = lists.get(entries);
-  if (!list) lists.set(entries, (list = new CidrList(entries)));
-  return list;
-}
 
 async function limitRate(ctx: PolicyContext, key: string, rate: Rate | null, reason: ReplyReason): Promise<PolicyVerdict> {
   if (!rate) return CONTINUE;
@@ -25,12 +18,12 @@ async function limitRate(ctx: PolicyContext, key: string, rate: Rate | null, rea
 // --- connect ---
 
 export async function denyList(ctx: PolicyContext): Promise<PolicyVerdict> {
-  return cidrs(ctx.config.connections.deny).matches(ctx.clientIp) ? refuse('client-denied') : CONTINUE;
+  return cidrList(ctx.config.connections.deny).matches(ctx.clientIp) ? refuse('client-denied') : CONTINUE;
 }
 
 /** Allowed clients skip the remaining connect limits (global cap included): admins and monitors always get in. */
 export async function allowList(ctx: PolicyContext): Promise<PolicyVerdict> {
-  return cidrs(ctx.config.connections.allow).matches(ctx.clientIp) ? ACCEPT : CONTINUE;
+  return cidrList(ctx.config.connections.allow).matches(ctx.clientIp) ? ACCEPT : CONTINUE;
 }
 
 export async function globalConnections(ctx: PolicyContext): Promise<PolicyVerdict> {
@@ -82,7 +75,7 @@ export async function relayAuthorization(ctx: PolicyContext): Promise<PolicyVerd
   if (judged.kind === 'trick') return refuse('address-trick', judged.trick);
   if (judged.kind === 'local') return CONTINUE;
   if (ctx.session?.authenticated) return CONTINUE;
-  if (cidrs(ctx.config.relay.clients).matches(ctx.clientIp)) return CONTINUE;
+  if (cidrList(ctx.config.relay.clients).matches(ctx.clientIp)) return CONTINUE;
   return refuse('relay-denied', `${judged.domain} is not served here`);
 }
 

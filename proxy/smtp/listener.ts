@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { formatReply, reply, type Reply } from '../replies.ts';
 import type { ProxyEmitter } from '../events.ts';
+import { readProxyHeader } from './proxy-header.ts';
 
 export interface Admission {
   /** Decides on a new connection: a refusal, or a release to call when the admitted connection closes. */
@@ -12,11 +13,16 @@ export interface Admission {
 
 export interface ListenerOptions {
   greetPause: () => number;
+  /** Peers whose connections start with a PROXY protocol header naming the real client. */
+  proxyProtocolFrom?: (ip: string) => boolean;
   admission: Admission;
   events: ProxyEmitter;
-  /** Starts the SMTP session on an admitted, patient socket. */
-  startSession: (socket: net.Socket) => void;
+  /** Starts the SMTP session on an admitted, patient socket (with the real client address when a PROXY header gave it). */
+  startSession: (socket: net.Socket, client?: { remoteAddress: string; remotePort: number }) => void;
 }
+
+/** How long a trusted balancer may take to send its PROXY header. */
+const PROXY_HEADER_TIMEOUT_MS = 5000;
 
 /** How long a refused client may take to read its reply before the socket is destroyed. */
 const REFUSAL_LINGER_MS = 2000;
@@ -45,8 +51,23 @@ export class Listener {
   }
 
   private async accept(socket: net.Socket): Promise<void> {
-    const ip = socket.remoteAddress ?? 'unknown';
+    let ip = socket.remoteAddress ?? 'unknown';
+    let client: { remoteAddress: string; remotePort: number } | undefined;
     socket.on('error', () => {}); // a reset by the peer is not our error; the session logs its own
+    if (this.o.proxyProtocolFrom?.(ip)) {
+      // the limits must judge the client behind the load balancer, not the balancer
+      try {
+        const header = await readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS);
+        if (!('local' in header)) {
+          ip = header.ip;
+          client = { remoteAddress: header.ip, remotePort: header.port };
+        }
+      } catch (err) {
+        this.o.events.emit('warning', { message: `connection from ${ip} dropped: ${(err as Error).message}` });
+        socket.destroy();
+        return;
+      }
+    }
     const open = this.sockets.size;
     this.sockets.add(socket);
     // A client may hang up while admission waits for the store (a Redis round trip):
@@ -74,7 +95,7 @@ export class Listener {
     release = verdict.release;
     if (socket.destroyed) return;
     const pause = this.o.greetPause();
-    if (pause <= 0) return this.start(socket, ip);
+    if (pause <= 0) return this.start(socket, ip, client);
     // Postfix postscreen's pregreet test: a real MTA waits for the banner, a bot does not.
     const onEarly = () => {
       clearTimeout(timer);
@@ -86,15 +107,15 @@ export class Listener {
     const timer = setTimeout(() => {
       socket.off('data', onEarly);
       socket.pause();
-      if (!socket.destroyed) this.start(socket, ip);
+      if (!socket.destroyed) this.start(socket, ip, client);
     }, pause);
     socket.once('data', onEarly);
     socket.once('close', () => clearTimeout(timer));
   }
 
-  private start(socket: net.Socket, ip: string): void {
+  private start(socket: net.Socket, ip: string, client?: { remoteAddress: string; remotePort: number }): void {
     this.o.events.emit('connection', { client: ip, accepted: true });
-    this.o.startSession(socket);
+    this.o.startSession(socket, client);
   }
 
   /** Stops accepting; open connections are the proxy's to drain. */
