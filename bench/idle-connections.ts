@@ -1,12 +1,10 @@
 // Many idle connections (a connection flood held open): memory per connection, and
 // the delivery latency of legitimate mail with and without them, in the same run.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { SmtpClient } from '../proxy/relay/smtp-client.ts';
 import { MockBackend } from '../simulator/mock-backend.ts';
+import { startCliProxy } from './cli-proxy.ts';
 
 export interface IdleFigures {
   connections: number;
@@ -45,28 +43,16 @@ function p95(values: number[]): number {
 
 export async function benchIdle(target: number): Promise<IdleFigures> {
   const mock = await new MockBackend({ name: 'mx', keepRaw: false }).start();
-  const dir = mkdtempSync(path.join(tmpdir(), 'attitude-idle-'));
-  const file = path.join(dir, 'proxy.yaml');
-  writeFileSync(
-    file,
+  const proxy = await startCliProxy(
     [
-      'listen: 127.0.0.1:0',
-      'log: { level: info }',
       `connections: { max: ${target + 1000}, perClient: ${target}, rate: off, idleTimeout: 5m }`,
       'messages: { rate: off, senderRate: off, recipientRate: off }',
       'relay: { domains: [example.test] }',
       `backends: { servers: [{ name: mx, address: ${mock.address} }] }`,
-    ].join('\n'),
+    ],
+    1,
   );
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../bin/attitude.js'), 'proxy', '--config', file, '--workers', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-  });
+  const { port, child } = proxy;
   const sockets: net.Socket[] = [];
   try {
     await latencies(port, 50); // warm-up
@@ -109,8 +95,7 @@ export async function benchIdle(target: number): Promise<IdleFigures> {
     };
   } finally {
     for (const s of sockets) s.destroy();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await proxy.stop();
     await mock.stop();
   }
 }

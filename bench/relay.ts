@@ -2,8 +2,8 @@
 // proxy, in the same run, as messages/s and the ratio (issue: reference proxy).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import os from 'node:os';
+import { startCliProxy } from './cli-proxy.ts';
 import { parseProxyConfig } from '../proxy/config/load.ts';
 import { Proxy } from '../proxy/proxy.ts';
 import { startSink } from '../test/helpers/postfix-tools.ts';
@@ -19,43 +19,17 @@ export interface RelayFigures {
   ratio: number;
 }
 
-/** `attitude proxy --workers N` as a user runs it; resolves with its port. */
-async function startCluster(sinkAddress: string, workers: number): Promise<{ port: number; stop(): Promise<void> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'attitude-bench-'));
-  const file = path.join(dir, 'proxy.yaml');
-  writeFileSync(
-    file,
+/** `attitude proxy --workers N` relaying to the sink, with every limit out of the way. */
+function startCluster(sinkAddress: string, workers: number) {
+  return startCliProxy(
     [
-      'listen: 127.0.0.1:0',
-      'log: { level: info }',
       'connections: { max: 10000, perClient: 10000, rate: off }',
       'messages: { rate: off, senderRate: off, recipientRate: off, maxRecipients: 1000 }',
       'throttle: { perClient: off, global: off }',
       `backends: { servers: [{ name: sink, address: ${sinkAddress}, maxConnections: 100 }] }`,
-    ].join('\n'),
+    ],
+    workers,
   );
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../bin/attitude.js'), 'proxy', '--config', file, '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`attitude proxy exited ${code}: ${out}`)));
-  });
-  return {
-    port,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
 }
 
 function smtpSource(port: number, keep: boolean, sessions: number, messages: number, size: number): Promise<number> {
