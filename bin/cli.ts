@@ -5,6 +5,8 @@ import { proxyCommand } from './proxy-command.ts';
 import { validateCommand } from './validate-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { runCommand } from './run-command.ts';
+import { compareCommand } from './compare-command.ts';
+import { replayCommand } from './replay-command.ts';
 import { scenariosCommand } from './scenarios-command.ts';
 import { validateScenarioFile } from '../simulator/scenario/parse.ts';
 
@@ -55,10 +57,38 @@ program
   .option('--duration <duration>', "override the scenario's duration (e.g. 5s)")
   .option('--out <dir>', 'where to write events.jsonl and summary.json (default runs/<time>-<scenario>/)')
   .option('--no-tui', 'plain progress lines instead of the live terminal UI')
-  .option('--lesson', 'workshop mode: show the lesson and the marks')
+  .option('--lesson', "workshop mode: show the lesson, hold at the scenario's marks until a key (in the TUI)")
   .option('-q, --quiet', 'no progress lines, only the end summary')
   .action(async (scenario, opts) => {
     exitCode = await runCommand(scenario, opts);
+  });
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+program
+  .command('compare')
+  .description('run one scenario with the same seed against several proxy configs (or targets) and compare them side by side')
+  .argument('<scenario>')
+  .option('--proxy-config <file>', 'a proxy config to compare (repeat it: A, B, ...)', collect)
+  .option('--target <host:port>', 'an external proxy to compare (repeatable)', collect)
+  .option('--seed <n>', "override the scenario's seed")
+  .option('--duration <duration>', "override the scenario's duration (e.g. 5s)")
+  .option('--out <dir>', 'where to write each run and compare.md / compare.html (default runs/<time>-compare-<scenario>/)')
+  .option('-q, --quiet', 'only the comparison')
+  .action(async (scenario, opts) => {
+    exitCode = await compareCommand(scenario, opts);
+  });
+
+program
+  .command('replay')
+  .description('replay a recorded run (its events.jsonl) in the live TUI, or as progress lines')
+  .argument('<run-dir>')
+  .option('--speed <x>', 'run seconds per real second (e.g. 4, 0.5), or max', '1')
+  .option('--no-tui', 'plain progress lines instead of the live terminal UI')
+  .option('--lesson', "workshop mode: hold at the scenario's marks")
+  .option('-q, --quiet', 'no progress lines, only the end summary')
+  .action(async (runDir, opts) => {
+    exitCode = await replayCommand(runDir, opts);
   });
 
 program

@@ -1,14 +1,18 @@
-// `attitude run SCENARIO`: parse and plan up front (104 on any problem), run,
-// write the outputs, print the end summary, exit 0 / 99 / 104 / 105.
+// `attitude run SCENARIO`: parse and plan up front (104 on any problem), run with
+// the live reports attached (the TUI on a terminal, else progress lines), write
+// the report files, print the end summary, exit 0 / 99 / 104 / 105.
 import { loadProxyConfig } from '../proxy/config/load.ts';
 import { parseHostPort, type HostPort } from '../proxy/config/fields.ts';
 import { InvalidFileError } from '../proxy/config/problems.ts';
 import { parseDuration } from '../proxy/config/units.ts';
-import { buildPlan } from '../simulator/plan.ts';
-import { attachProgress } from '../simulator/progress-text.ts';
+import type { ProxyConfig } from '../proxy/config/schema.ts';
+import { buildPlan, type Plan } from '../simulator/plan.ts';
+import { PausableClock } from '../simulator/pausable-clock.ts';
 import { defaultOutDir, runPlan } from '../simulator/run.ts';
 import { checkProxyBinding, loadScenario } from '../simulator/scenario/parse.ts';
-import { formatSummary } from '../simulator/summary-text.ts';
+import { writeRunReports } from '../reports/files/write.ts';
+import { LiveReports } from '../reports/live.ts';
+import { formatSummary } from '../reports/text/summary.ts';
 import { EXIT } from './exit-codes.ts';
 
 export interface RunCommandOptions {
@@ -30,22 +34,35 @@ function option<T>(name: string, value: string | undefined, parse: (v: string) =
   return parsed;
 }
 
+export interface PreparedRun {
+  plan: Plan;
+  proxyConfig: ProxyConfig | null;
+  proxyConfigFile: string | null;
+  target: HostPort | undefined;
+  targetAdmin: HostPort | undefined;
+}
+
+/** Everything a run needs, parsed and checked up front; throws InvalidFileError listing the problems. */
+export function prepareRun(scenarioArg: string, opts: Pick<RunCommandOptions, 'proxyConfig' | 'target' | 'targetAdmin' | 'seed' | 'duration'>): PreparedRun {
+  const scenario = loadScenario(scenarioArg);
+  const seed = option('seed', opts.seed, (v) => (/^-?\d+$/.test(v) ? Number(v) : undefined), 'an integer');
+  const durationMs = option('duration', opts.duration, (v) => {
+    const d = parseDuration(v);
+    return d && d > 0 ? d : undefined;
+  }, 'a duration like 5s');
+  const target = option<HostPort>('target', opts.target, parseHostPort, 'HOST:PORT');
+  const targetAdmin = option<HostPort>('target-admin', opts.targetAdmin, parseHostPort, 'HOST:PORT');
+  const proxyConfigFile = target ? null : (opts.proxyConfig ?? scenario.proxyFile);
+  const proxyConfig = proxyConfigFile ? loadProxyConfig(proxyConfigFile) : null;
+  if (proxyConfig && proxyConfigFile) checkProxyBinding(proxyConfig, scenario, proxyConfigFile);
+  const plan = buildPlan(scenario, { seed, durationMs });
+  return { plan, proxyConfig, proxyConfigFile, target, targetAdmin };
+}
+
 export async function runCommand(scenarioArg: string, opts: RunCommandOptions): Promise<number> {
-  let prepared;
+  let prepared: PreparedRun;
   try {
-    const scenario = loadScenario(scenarioArg);
-    const seed = option('seed', opts.seed, (v) => (/^-?\d+$/.test(v) ? Number(v) : undefined), 'an integer');
-    const durationMs = option('duration', opts.duration, (v) => {
-      const d = parseDuration(v);
-      return d && d > 0 ? d : undefined;
-    }, 'a duration like 5s');
-    const target = option<HostPort>('target', opts.target, parseHostPort, 'HOST:PORT');
-    const targetAdmin = option<HostPort>('target-admin', opts.targetAdmin, parseHostPort, 'HOST:PORT');
-    const proxyConfigFile = target ? null : (opts.proxyConfig ?? scenario.proxyFile);
-    const proxyConfig = proxyConfigFile ? loadProxyConfig(proxyConfigFile) : null;
-    if (proxyConfig && proxyConfigFile) checkProxyBinding(proxyConfig, scenario, proxyConfigFile);
-    const plan = buildPlan(scenario, { seed, durationMs });
-    prepared = { plan, proxyConfig, proxyConfigFile, target, targetAdmin };
+    prepared = prepareRun(scenarioArg, opts);
   } catch (err) {
     if (err instanceof InvalidFileError) {
       process.stderr.write(err.message + '\n');
@@ -56,15 +73,38 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
 
   const outDir = opts.out ?? defaultOutDir(prepared.plan.scenario.name);
   const interrupt = new AbortController();
+  const write = (line: string) => process.stdout.write(line + '\n');
+  const tui = opts.tui !== false && !opts.quiet && !!process.stdout.isTTY && !!process.stdin.isTTY;
+  // workshop mode holds the run at its marks: the clock stops, so no actor sends anything new
+  const clock = opts.lesson && tui ? new PausableClock() : undefined;
+  const stop = () => {
+    clock?.resume();
+    interrupt.abort();
+  };
+  const reports = new LiveReports({
+    tui,
+    quiet: opts.quiet,
+    lesson: opts.lesson,
+    write,
+    controls: {
+      quit: () => {
+        // the terminal comes back at once; the run stops and still writes its outputs
+        reports.closeTui();
+        process.stderr.write('attitude: interrupted, stopping\n');
+        stop();
+      },
+      hold: () => clock?.pause(),
+      release: () => clock?.resume(),
+    },
+  });
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
     process.stderr.write('\nattitude: interrupted, stopping (again to quit at once)\n');
-    interrupt.abort();
+    stop();
   };
   process.on('SIGINT', onSigint);
-  const write = (line: string) => process.stdout.write(line + '\n');
-  // workshop mode: the lesson first; the marks show up in the progress lines (pausing at them is the TUI's job)
-  if (opts.lesson && prepared.plan.scenario.lesson) write(`\n${prepared.plan.scenario.lesson.trim().replace(/^/gm, '  ')}\n`);
+  // workshop mode without a TUI: the lesson first; the marks show up in the progress lines
+  if (opts.lesson && !tui && prepared.plan.scenario.lesson) write(`\n${prepared.plan.scenario.lesson.trim().replace(/^/gm, '  ')}\n`);
   try {
     const result = await runPlan({
       plan: prepared.plan,
@@ -73,13 +113,16 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
       target: prepared.target,
       targetAdmin: prepared.targetAdmin,
       outDir,
+      clock,
       signal: interrupt.signal,
-      // the live TUI belongs to the reports; until then `run` prints plain progress lines
-      onBus: opts.quiet ? undefined : (bus) => attachProgress(bus, write),
+      onBus: (bus) => reports.attach(bus),
     });
-    write(formatSummary(result.summary, outDir));
+    reports.close();
+    const files = writeRunReports(outDir, result.summary, reports.model);
+    write(formatSummary(result.summary, { outDir, defenses: reports.model.defenses.result(), files }));
     return result.exitCode;
   } finally {
+    reports.close();
     process.off('SIGINT', onSigint);
   }
 }

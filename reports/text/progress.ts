@@ -1,6 +1,6 @@
 // Plain progress lines while a run goes (no TUI): one line every few seconds
-// with each actor's counts. A subscriber of the event stream.
-import type { EventBus } from './events.ts';
+// with each actor's counts. A subscriber of the event stream, live or replayed.
+import type { EventBus } from '../../simulator/events.ts';
 
 export function attachProgress(bus: EventBus, write: (line: string) => void, everyMs = 2000): () => void {
   const counts = new Map<string, { attempted: number; accepted: number; refused: number; conns: number }>();

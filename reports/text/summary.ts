@@ -1,12 +1,21 @@
-// A plain end summary (k6-like): thresholds with ✓/✗ and their value, then per
-// actor, per backend, and the ledger. A consumer of the summary, nothing more;
-// the reports engine replaces it with its own.
-import type { RunSummary } from './summary.ts';
+// The end summary in the terminal (k6-like): thresholds first with ✓/✗ and the
+// measured value, then per actor, per backend, the ledger, and one line per
+// defense that fired. Built from summary.json and the defenses the event stream showed.
+import type { RunSummary } from '../../simulator/summary.ts';
+import { formatBytes, refusedWhat, type DefenseTally } from '../model/defenses.ts';
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
 const ms = (v: number | null) => (v === null ? '-' : `${v}ms`);
 
-export function formatSummary(s: RunSummary, outDir?: string): string {
+export interface SummaryTextOptions {
+  /** the run folder, named at the end */
+  outDir?: string;
+  defenses?: DefenseTally;
+  /** the files written, named at the end */
+  files?: string[];
+}
+
+export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string {
   const lines: string[] = [];
   lines.push('', `  scenario ${s.scenario}  seed ${s.seed}  duration ${s.durationMs / 1000}s  (ran ${(s.elapsedMs / 1000).toFixed(1)}s)${s.interrupted ? '  INTERRUPTED' : ''}`);
   lines.push(`  target   ${s.target}${s.proxyConfig ? `  config ${s.proxyConfig}` : ''}`, '');
@@ -37,8 +46,21 @@ export function formatSummary(s: RunSummary, outDir?: string): string {
   for (const [name, b] of Object.entries(s.backends)) {
     lines.push(`    ${name}  received ${b.received}  peak sessions ${b.peakConnections}${b.refusedConnections ? `  refused ${b.refusedConnections}` : ''}${b.tempfailed ? `  451 ${b.tempfailed}` : ''}${b.rejected ? `  554 ${b.rejected}` : ''}`);
   }
+  if (o.defenses) lines.push(...defenseLines(o.defenses));
   const l = s.ledger;
   lines.push('', `  LEDGER   accepted by proxy ${l.acceptedByProxy}  received by backends ${l.receivedByBackends}  lost ${l.lost}  duplicates ${l.duplicates}${l.unconfirmed ? `  unconfirmed ${l.unconfirmed}` : ''}`);
-  lines.push('', `  ${s.interrupted ? 'interrupted' : s.passed ? '✓ all thresholds passed' : '✗ some thresholds failed'}${outDir ? `   (${outDir}/summary.json, events.jsonl)` : ''}`, '');
+  lines.push('', `  ${s.interrupted ? 'interrupted' : s.passed ? '✓ all thresholds passed' : '✗ some thresholds failed'}${o.outDir ? `   (${o.outDir}/: ${(o.files ?? ['summary.json', 'events.jsonl']).join(', ')})` : ''}`, '');
   return lines.join('\n');
+}
+
+function defenseLines(d: DefenseTally): string[] {
+  const t = d.throttle;
+  if (!d.refusals.length && !t.bytes && !d.trouble.length) return ['', '  DEFENSES  none fired'];
+  const lines = ['', `  DEFENSES${d.source === 'senders' ? '  (as the senders saw the replies)' : ''}`];
+  const width = Math.max(18, ...d.refusals.map((r) => r.reason.length), ...d.trouble.map((r) => r.reason.length));
+  const code = (r: { code: number | null; enhanced: string | null }) => (r.code === null ? 'no reply' : `${r.code}${r.enhanced ? ` ${r.enhanced}` : ''}`).padEnd(9);
+  for (const r of d.refusals) lines.push(`    ${r.reason.padEnd(width)}  ${code(r)}  ${refusedWhat(r)}`);
+  if (t.bytes) lines.push(`    ${'bandwidth throttle'.padEnd(width)}  ${''.padEnd(9)}  throttled ${formatBytes(t.bytes)} (held ${(t.waitMs / 1000).toFixed(1)}s in all, up to ${t.peakClients} client${t.peakClients === 1 ? '' : 's'} at once)`);
+  for (const r of d.trouble) lines.push(`    ${r.reason.padEnd(width)}  ${code(r)}  ${refusedWhat(r)} (not a defense: the mail servers struggled)`);
+  return lines;
 }

@@ -1,0 +1,133 @@
+// report.html: one self-contained page per run (inline CSS and SVG, nothing
+// fetched) with the verdict, the lesson, the charts over time, outcomes per
+// actor, latency percentiles, the defenses that fired and the ledger.
+import type { RunSummary } from '../../simulator/summary.ts';
+import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusalsChart } from '../model/charts.ts';
+import { formatBytes, refusedWhat } from '../model/defenses.ts';
+import type { RunModel } from '../model/run-model.ts';
+import { figure, page, table, type Cell } from './html-page.ts';
+import { escapeHtml, groupedBarsSvg, lineChartSvg, stackedBarsSvg, type BarRow } from './svg.ts';
+
+export const OUTCOME_COLORS = { delivered: '#2ca02c', lost: '#000000', deferred: '#f0a030', rejected: '#d62728', abandoned: '#9a9a9a' };
+
+export function outcomeRows(s: RunSummary): BarRow[] {
+  return Object.entries(s.actors)
+    .filter(([, a]) => a.messages.attempted > 0)
+    .map(([name, a]) => ({
+      label: name,
+      parts: [
+        { name: 'delivered', value: a.messages.delivered, color: OUTCOME_COLORS.delivered },
+        { name: 'lost', value: a.messages.lost, color: OUTCOME_COLORS.lost },
+        { name: 'deferred', value: a.messages.deferred, color: OUTCOME_COLORS.deferred },
+        { name: 'rejected', value: a.messages.rejected, color: OUTCOME_COLORS.rejected },
+        { name: 'abandoned', value: a.messages.abandoned, color: OUTCOME_COLORS.abandoned },
+      ],
+    }));
+}
+
+export function connectionRows(s: RunSummary): BarRow[] {
+  return Object.entries(s.actors)
+    .filter(([, a]) => a.connections.attempted > 0)
+    .map(([name, a]) => ({
+      label: name,
+      parts: [
+        { name: 'greeted', value: a.connections.greeted, color: '#2f7ed8' },
+        { name: 'refused', value: a.connections.refused, color: '#d62728' },
+        { name: 'other', value: Math.max(0, a.connections.attempted - a.connections.greeted - a.connections.refused), color: '#bbbbbb' },
+      ],
+    }));
+}
+
+function verdict(s: RunSummary): string {
+  if (s.interrupted) return '<span class="badge warn">interrupted</span>';
+  return s.passed ? '<span class="badge pass">✓ all thresholds passed</span>' : '<span class="badge fail">✗ some thresholds failed</span>';
+}
+
+export function thresholdsTable(s: RunSummary): string {
+  if (!s.thresholds.length) return '<p>No thresholds in this scenario.</p>';
+  return table(
+    ['', 'metric', 'rule', 'measured'],
+    s.thresholds.map((t): Cell[] => [{ html: t.ok ? '✓' : '✗', cls: t.ok ? 'ok' : 'bad' }, { html: `<code>${escapeHtml(t.metric)}</code>`, cls: 'text' }, { html: escapeHtml(t.rule), cls: 'text' }, t.value === null ? 'no data' : t.value]),
+    [0, 1, 2],
+  );
+}
+
+export function renderReportHtml(s: RunSummary, model: RunModel): string {
+  const info = model.info;
+  const body: string[] = [];
+  body.push(`<h1>${escapeHtml(s.scenario)}</h1>`);
+  if (info?.description) body.push(`<p class="meta">${escapeHtml(info.description)}</p>`);
+  body.push(
+    `<p class="meta">seed ${s.seed} · duration ${s.durationMs / 1000}s (ran ${(s.elapsedMs / 1000).toFixed(1)}s) · config ${escapeHtml(s.proxyConfig ?? 'external target')} · target ${escapeHtml(s.target)}</p>`,
+  );
+  body.push(`<p>${verdict(s)}</p>`);
+
+  body.push('<h2>Thresholds</h2>', thresholdsTable(s));
+
+  if (info?.lesson.trim()) {
+    body.push('<h2>Lesson</h2>', `<div class="lesson">${escapeHtml(info.lesson.trim())}</div>`);
+    if (model.marks.length) body.push(`<p>Marks: ${model.marks.map((m) => `<b>${(m.t / 1000).toFixed(0)}s</b> ${escapeHtml(m.title)}${m.predict ? ` (predict: ${escapeHtml(m.predict)})` : ''}`).join(' · ')}</p>`);
+  }
+
+  body.push('<h2>Over time</h2><div class="charts">');
+  for (const chart of [connectionsChart(model), bandwidthChart(model), backendsChart(model), refusalsChart(model, 6), latencyChart(model)]) {
+    body.push(figure(`${chart.title} (${chart.unit})`, lineChartSvg(chart), chart.note));
+  }
+  body.push('</div>');
+
+  body.push('<h2>Outcomes per actor</h2><div class="charts">');
+  const outcomes = outcomeRows(s);
+  if (outcomes.length) body.push(figure('Messages', stackedBarsSvg(outcomes), 'Delivered means a backend received it (ground truth); lost means the sender was told 250 and no backend got it.'));
+  body.push(figure('Connections', stackedBarsSvg(connectionRows(s)), 'Refused: a 421/554 banner, a refused TCP connection or no banner at all.'));
+  body.push('</div>');
+  const latencyRows = Object.entries(s.actors)
+    .filter(([, a]) => a.latencyMs.p50 !== null)
+    .map(([name, a]) => ({ label: name, values: [{ name: 'p50', value: a.latencyMs.p50 }, { name: 'p95', value: a.latencyMs.p95 }, { name: 'p99', value: a.latencyMs.p99 }] }));
+  if (latencyRows.length) body.push('<h3>Latency percentiles</h3>', groupedBarsSvg(latencyRows, 'ms'));
+
+  body.push('<h2>Actors</h2>');
+  body.push(
+    table(
+      ['actor', 'kind', 'clients', 'attempted', 'delivered', 'deferred', 'rejected', 'abandoned', 'lost', 'conns', 'refused', 'p50', 'p95', 'p99'],
+      Object.entries(s.actors).map(([name, a]): Cell[] => [
+        name,
+        { html: escapeHtml(a.kind), cls: 'text' },
+        a.clients,
+        a.messages.attempted,
+        a.messages.delivered,
+        a.messages.deferred,
+        a.messages.rejected,
+        a.messages.abandoned,
+        a.messages.lost,
+        a.connections.attempted,
+        a.connections.refused,
+        a.latencyMs.p50,
+        a.latencyMs.p95,
+        a.latencyMs.p99,
+      ]),
+      [0, 1],
+    ),
+  );
+  const extras = Object.entries(s.actors).flatMap(([name, a]) => [
+    ...(a.relay ? [`${name}: ${a.relay.accepted}/${a.relay.probes} open-relay tricks accepted${a.relay.acceptedTricks.length ? ` (${a.relay.acceptedTricks.join(', ')})` : ''}`] : []),
+    ...(a.smuggling ? [`${name}: ${a.smuggling.smuggled}/${a.smuggling.sent} smuggled messages reached a backend${a.smuggling.smuggledVariants.length ? ` (${a.smuggling.smuggledVariants.join(', ')})` : ''}`] : []),
+    ...(a.early ? [`${name}: early talkers ${a.early.refused} refused, ${a.early.greeted} greeted`] : []),
+  ]);
+  if (extras.length) body.push(`<ul>${extras.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>`);
+
+  body.push('<h2>Backends</h2>');
+  body.push(table(['backend', 'received', 'peak sessions', 'refused connections', '451', '554'], Object.entries(s.backends).map(([name, b]) => [name, b.received, b.peakConnections, b.refusedConnections, b.tempfailed, b.rejected])));
+
+  const d = model.defenses.result();
+  body.push(`<h2>Defenses that fired</h2>${d.source === 'senders' ? '<p class="note">From the replies the senders got (the proxy is external).</p>' : ''}`);
+  const defenseRows: Cell[][] = d.refusals.map((r) => [r.reason, r.code === null ? 'no reply' : `${r.code} ${r.enhanced ?? ''}`, { html: escapeHtml(refusedWhat(r)), cls: 'text' }]);
+  if (d.throttle.bytes) defenseRows.push(['bandwidth throttle', '', { html: escapeHtml(`throttled ${formatBytes(d.throttle.bytes)}, held ${(d.throttle.waitMs / 1000).toFixed(1)}s in all, up to ${d.throttle.peakClients} clients at once`), cls: 'text' }]);
+  for (const r of d.trouble) defenseRows.push([r.reason, `${r.code ?? ''} ${r.enhanced ?? ''}`, { html: escapeHtml(`${refusedWhat(r)} (not a defense: the mail servers struggled)`), cls: 'text' }]);
+  body.push(defenseRows.length ? table(['defense', 'reply', 'what it did'], defenseRows, [0, 1, 2]) : '<p>None fired.</p>');
+
+  const l = s.ledger;
+  body.push('<h2>Ledger</h2>');
+  body.push(table(['accepted by proxy', 'received by backends', 'lost', 'duplicates', 'unconfirmed', 'foreign'], [[l.acceptedByProxy, l.receivedByBackends, l.lost, l.duplicates, l.unconfirmed, l.foreign]], []));
+  body.push('<p class="note">Counted from the ids the mock backends received, not from what the proxy claims. Unconfirmed: received although the sender was never told 250 (smuggled, or a 250 lost on the way back).</p>');
+  return page(`attitude: ${s.scenario}`, body.join('\n'));
+}

@@ -1,0 +1,89 @@
+// report.md: the run in Markdown, for a pull request, a wiki or a terminal;
+// sparklines stand in for the charts (report.html has the real ones).
+import type { RunSummary } from '../../simulator/summary.ts';
+import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusalsChart, type Chart } from '../model/charts.ts';
+import { formatBytes, refusedWhat } from '../model/defenses.ts';
+import type { RunModel } from '../model/run-model.ts';
+import { sparkline } from './svg.ts';
+
+const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v).replace(/\|/g, '\\|').replace(/\n/g, ' '));
+
+/** A Markdown table; `text` columns are left-aligned, the others (numbers) right. */
+export function mdTable(head: string[], rows: unknown[][], text: number[] = [0]): string[] {
+  return [`| ${head.map(cell).join(' | ')} |`, `|${head.map((_, i) => (text.includes(i) ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+}
+
+function chartLines(chart: Chart): string[] {
+  const lines = [`**${chart.title}** (${chart.unit})`, '', '```'];
+  const width = Math.max(8, ...chart.series.map((s) => s.name.length));
+  for (const s of chart.series) {
+    const values = s.values.filter((v): v is number => v !== null);
+    const max = values.length ? Math.max(...values) : 0;
+    lines.push(`${s.name.padEnd(width)}  ${sparkline(s.values, 50)}  max ${Math.round(max * 10) / 10}`);
+  }
+  if (!chart.series.length) lines.push('(nothing)');
+  lines.push('```', '');
+  return lines;
+}
+
+export function renderReportMd(s: RunSummary, model: RunModel): string {
+  const info = model.info;
+  const out: string[] = [];
+  out.push(`# ${s.scenario}`, '');
+  if (info?.description) out.push(`_${info.description}_`, '');
+  out.push(`- seed ${s.seed}, duration ${s.durationMs / 1000}s (ran ${(s.elapsedMs / 1000).toFixed(1)}s)`);
+  out.push(`- config \`${s.proxyConfig ?? 'external target'}\`, target ${s.target}`);
+  out.push(`- **${s.interrupted ? 'interrupted' : s.passed ? '✓ all thresholds passed' : '✗ some thresholds failed'}**`, '');
+
+  out.push('## Thresholds', '');
+  if (s.thresholds.length) out.push(...mdTable(['', 'metric', 'rule', 'measured'], s.thresholds.map((t) => [t.ok ? '✓' : '✗', `\`${t.metric}\``, t.rule, t.value ?? 'no data']), [0, 1, 2]), '');
+  else out.push('No thresholds in this scenario.', '');
+
+  if (info?.lesson.trim()) {
+    out.push('## Lesson', '', ...info.lesson.trim().split('\n').map((l) => `> ${l}`), '');
+    for (const m of model.marks) out.push(`- **${(m.t / 1000).toFixed(0)}s** ${m.title}${m.predict ? ` (predict: ${m.predict})` : ''}`);
+    if (model.marks.length) out.push('');
+  }
+
+  out.push('## Actors', '');
+  out.push(
+    ...mdTable(
+      ['actor', 'kind', 'attempted', 'delivered', 'deferred', 'rejected', 'abandoned', 'lost', 'conns', 'refused', 'p50 ms', 'p95 ms', 'p99 ms'],
+      Object.entries(s.actors).map(([name, a]) => [
+        name,
+        a.kind,
+        a.messages.attempted,
+        a.messages.delivered,
+        a.messages.deferred,
+        a.messages.rejected,
+        a.messages.abandoned,
+        a.messages.lost,
+        a.connections.attempted,
+        a.connections.refused,
+        a.latencyMs.p50,
+        a.latencyMs.p95,
+        a.latencyMs.p99,
+      ]),
+      [0, 1],
+    ),
+    '',
+  );
+
+  out.push('## Backends', '');
+  out.push(...mdTable(['backend', 'received', 'peak sessions', 'refused conns', '451', '554'], Object.entries(s.backends).map(([n, b]) => [n, b.received, b.peakConnections, b.refusedConnections, b.tempfailed, b.rejected])), '');
+
+  const d = model.defenses.result();
+  out.push('## Defenses that fired', '');
+  const rows: unknown[][] = d.refusals.map((r) => [r.reason, r.code === null ? 'no reply' : `${r.code} ${r.enhanced ?? ''}`, refusedWhat(r)]);
+  if (d.throttle.bytes) rows.push(['bandwidth throttle', '', `throttled ${formatBytes(d.throttle.bytes)} (held ${(d.throttle.waitMs / 1000).toFixed(1)}s in all)`]);
+  for (const r of d.trouble) rows.push([r.reason, `${r.code ?? ''} ${r.enhanced ?? ''}`, `${refusedWhat(r)} (not a defense)`]);
+  out.push(...(rows.length ? mdTable(['defense', 'reply', 'what it did'], rows, [0, 1, 2]) : ['None fired.']), '');
+
+  const l = s.ledger;
+  out.push('## Ledger', '', `accepted by proxy ${l.acceptedByProxy}, received by backends ${l.receivedByBackends}, **lost ${l.lost}**, **duplicates ${l.duplicates}**, unconfirmed ${l.unconfirmed}`, '');
+
+  out.push('## Over time', '');
+  for (const chart of [connectionsChart(model), bandwidthChart(model), backendsChart(model), refusalsChart(model), latencyChart(model)]) out.push(...chartLines(chart));
+  out.push('Charts: see report.html beside this file.', '');
+  return out.join('\n');
+}

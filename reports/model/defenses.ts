@@ -1,0 +1,96 @@
+// Which defenses fired and how much they did: refusals per reason (from the
+// proxy's own refusal events when the proxy runs in-process, else from the
+// replies the senders got) and the bytes the bandwidth throttle held back.
+import type { SimEvent } from '../../simulator/events.ts';
+
+export interface DefenseLine {
+  reason: string;
+  code: number | null;
+  enhanced: string | null;
+  /** the SMTP step it refused at */
+  stage: string;
+  count: number;
+}
+
+export interface DefenseTally {
+  /** 'proxy': the proxy's refusal events; 'senders': replies as the senders saw them (external targets) */
+  source: 'proxy' | 'senders';
+  refusals: DefenseLine[];
+  /** refusals that are trouble, not defense (no backend, backend failed, shutting down) */
+  trouble: DefenseLine[];
+  throttle: { bytes: number; waitMs: number; peakClients: number; samples: number };
+}
+
+/** Reasons that mean the mail system struggled rather than a defense firing. */
+const TROUBLE = new Set(['no-backend', 'backend-failed', 'backend-timeout', 'backend-reply', 'shutting-down', 'limits-unavailable']);
+
+export class DefenseCounter {
+  private proxy = new Map<string, DefenseLine>();
+  private senders = new Map<string, DefenseLine>();
+  private throttle = { bytes: 0, waitMs: 0, peakClients: 0, samples: 0 };
+  /** the proxy reports its refusals to the simulator (in-process; an external one only has /state) */
+  private proxySpeaks = false;
+
+  private count(map: Map<string, DefenseLine>, reason: string, code: number | null, enhanced: string | null, stage: string): void {
+    const line = map.get(reason);
+    if (line) line.count++;
+    else map.set(reason, { reason, code, enhanced, stage, count: 1 });
+  }
+
+  consume(e: SimEvent): void {
+    if (e.type === 'throttle' || (e.type === 'proxy.event' && e.instance >= 0)) this.proxySpeaks = true;
+    switch (e.type) {
+      case 'proxy.event': {
+        if (e.name !== 'refusal') break;
+        const d = (e.data ?? {}) as { reason?: string; code?: number; enhanced?: string; stage?: string };
+        this.count(this.proxy, d.reason ?? String(d.code ?? '?'), d.code ?? null, d.enhanced ?? null, d.stage ?? '?');
+        break;
+      }
+      case 'reply':
+        if (e.code !== null && e.code >= 400) this.count(this.senders, e.reason ?? String(e.code), e.code, e.enhanced, e.stage === 'banner' ? 'connect' : e.stage);
+        break;
+      case 'conn.refused':
+        if (e.code === null) this.count(this.senders, e.reason ?? 'no-reply', null, null, 'connect');
+        break;
+      case 'throttle':
+        this.throttle.bytes += e.bytes;
+        this.throttle.waitMs += e.waitMs;
+        this.throttle.peakClients = Math.max(this.throttle.peakClients, e.clients);
+        this.throttle.samples++;
+        break;
+      default:
+        break;
+    }
+  }
+
+  result(): DefenseTally {
+    const source = this.proxySpeaks ? 'proxy' : 'senders';
+    const lines = [...(source === 'proxy' ? this.proxy : this.senders).values()].map((l) => ({ ...l })).sort((a, b) => b.count - a.count);
+    return {
+      source,
+      refusals: lines.filter((l) => !TROUBLE.has(l.reason)),
+      trouble: lines.filter((l) => TROUBLE.has(l.reason)),
+      throttle: { ...this.throttle },
+    };
+  }
+}
+
+const UNIT: Record<string, [string, string]> = {
+  connect: ['connection', 'connections'],
+  mail: ['message', 'messages'],
+  rcpt: ['recipient', 'recipients'],
+  data: ['message', 'messages'],
+  dot: ['message', 'messages'],
+};
+
+/** "refused 300 connections", "refused 41 recipients" */
+export function refusedWhat(line: DefenseLine): string {
+  const [one, many] = UNIT[line.stage] ?? ['command', 'commands'];
+  return `refused ${line.count} ${line.count === 1 ? one : many}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${n} B`;
+}

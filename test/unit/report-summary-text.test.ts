@@ -1,0 +1,35 @@
+// The k6-like end summary: thresholds first with ✓/✗ and the measured value, then
+// actors, backends, the defenses that fired, the ledger.
+import { describe, expect, it } from 'vitest';
+import { modelOf } from '../../reports/model/run-model.ts';
+import { formatSummary } from '../../reports/text/summary.ts';
+import { stream, summaryFixture } from './report-fixtures.ts';
+
+describe('end summary', () => {
+  const text = formatSummary(summaryFixture(), { outDir: 'runs/x', defenses: modelOf(stream()).defenses.result(), files: ['summary.json', 'report.html'] });
+
+  it('puts the thresholds first, then actors, backends, defenses and the ledger', () => {
+    const order = ['THRESHOLDS', 'ACTORS', 'BACKENDS', 'DEFENSES', 'LEDGER'].map((h) => text.indexOf(`  ${h}`));
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('marks each threshold ✓ or ✗ with what was measured', () => {
+    expect(text).toContain('✗ delivered_ratio{actor:office} >= 0.99  (0.6667)');
+    expect(text).toContain('✓ lost == 0  (0)');
+    expect(text).toContain('✗ some thresholds failed   (runs/x/: summary.json, report.html)');
+  });
+
+  it('gives one line per defense that fired: what it refused, what the throttle held back', () => {
+    expect(text).toMatch(/^ {4}connections-per-client {2}421 4\.7\.0 {2}refused 3 connections$/m);
+    expect(text).toMatch(/^ {4}message-rate +450 4\.7\.1 {2}refused 1 recipient$/m);
+    expect(text).toMatch(/^ {4}bandwidth throttle .*throttled 2\.0 KB \(held 0\.9s in all, up to 2 clients at once\)$/m);
+    expect(text).toMatch(/^ {4}no-backend .*not a defense/m);
+    expect(text).toMatch(/LEDGER +accepted by proxy 2 +received by backends 3 +lost 0 +duplicates 1/);
+  });
+
+  it('says so when no defense fired', () => {
+    const quiet = formatSummary(summaryFixture(), { defenses: { source: 'proxy', refusals: [], trouble: [], throttle: { bytes: 0, waitMs: 0, peakClients: 0, samples: 0 } } });
+    expect(quiet).toContain('DEFENSES  none fired');
+  });
+});
