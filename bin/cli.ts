@@ -41,7 +41,7 @@ program
 
 program
   .command('demo')
-  .description('a short tour: the proxy in front of two mock mail servers, with legitimate mail and a flood')
+  .description('a short tour: the mixed-day scenario (every attack at once) through the reference proxy')
   .action(async () => {
     exitCode = await demoCommand();
   });
