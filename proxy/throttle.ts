@@ -17,6 +17,8 @@ interface ClientBucket {
   connections: number;
 }
 
+const MIN_REPORTED_WAIT_MS = 5;
+
 /** 100 ms worth of bytes may pass at once: a 400 KB push at 100 KB/s takes ~4 s, not 3. */
 function burstOf(rate: number): number {
   return Math.max(4096, Math.floor(rate / 10));
@@ -67,7 +69,8 @@ export class Throttle {
         .then(() => global?.consume(key, bytes))
         .then(() => {
           const waited = this.clock() - started;
-          if (waited > 0) this.events.emit('throttle', { client: ip, scope: wait > 0 ? 'client' : 'global', bytes, waitMs: waited });
+          // a wait of a few ms is the timer's granularity, not a sender held back
+          if (waited >= MIN_REPORTED_WAIT_MS) this.events.emit('throttle', { client: ip, scope: wait > 0 ? 'client' : 'global', bytes, waitMs: waited });
         });
     };
     return {

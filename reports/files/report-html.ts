@@ -7,8 +7,10 @@ import { formatBytes, refusedWhat } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { figure, page, table, type Cell } from './html-page.ts';
 import { escapeHtml, groupedBarsSvg, lineChartSvg, stackedBarsSvg, type BarRow } from './svg.ts';
+import { clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/instances.ts';
 
 export const OUTCOME_COLORS = { delivered: '#2ca02c', lost: '#000000', deferred: '#f0a030', rejected: '#d62728', abandoned: '#9a9a9a' };
+
 
 export function outcomeRows(s: RunSummary): BarRow[] {
   return Object.entries(s.actors)
@@ -117,6 +119,9 @@ export function renderReportHtml(s: RunSummary, model: RunModel): string {
 
   body.push('<h2>Backends</h2>');
   body.push(table(['backend', 'received', 'peak sessions', 'refused connections', '451', '554'], Object.entries(s.backends).map(([name, b]) => [name, b.received, b.peakConnections, b.refusedConnections, b.tempfailed, b.rejected])));
+
+  const instances = instanceRows(s);
+  if (instances.length) body.push('<h2>Proxy instances</h2>', table(INSTANCE_HEAD, instances), `<p>${escapeHtml(clientSpreadLine(s) ?? '')}</p>`);
 
   const d = model.defenses.result();
   body.push(`<h2>Defenses that fired</h2>${d.source === 'senders' ? '<p class="note">From the replies the senders got (the proxy is external).</p>' : ''}`);

@@ -5,10 +5,12 @@ import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusals
 import { formatBytes, refusedWhat } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { sparkline } from './svg.ts';
+import { clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/instances.ts';
 
 const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v).replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
 /** A Markdown table; `text` columns are left-aligned, the others (numbers) right. */
+
 export function mdTable(head: string[], rows: unknown[][], text: number[] = [0]): string[] {
   return [`| ${head.map(cell).join(' | ')} |`, `|${head.map((_, i) => (text.includes(i) ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 }
@@ -71,6 +73,9 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
 
   out.push('## Backends', '');
   out.push(...mdTable(['backend', 'received', 'peak sessions', 'refused conns', '451', '554'], Object.entries(s.backends).map(([n, b]) => [n, b.received, b.peakConnections, b.refusedConnections, b.tempfailed, b.rejected])), '');
+
+  const instances = instanceRows(s);
+  if (instances.length) out.push('## Proxy instances', '', ...mdTable(INSTANCE_HEAD, instances), '', `${clientSpreadLine(s)}`, '');
 
   const d = model.defenses.result();
   out.push('## Defenses that fired', '');

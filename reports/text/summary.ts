@@ -3,6 +3,7 @@
 // defense that fired. Built from summary.json and the defenses the event stream showed.
 import type { RunSummary } from '../../simulator/summary.ts';
 import { formatBytes, refusedWhat, type DefenseTally } from '../model/defenses.ts';
+import { clientSpreadLine, instanceRows } from '../model/instances.ts';
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
 const ms = (v: number | null) => (v === null ? '-' : `${v}ms`);
@@ -14,6 +15,7 @@ export interface SummaryTextOptions {
   /** the files written, named at the end */
   files?: string[];
 }
+
 
 export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string {
   const lines: string[] = [];
@@ -45,6 +47,14 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
   lines.push('', '  BACKENDS');
   for (const [name, b] of Object.entries(s.backends)) {
     lines.push(`    ${name}  received ${b.received}  peak sessions ${b.peakConnections}${b.refusedConnections ? `  refused ${b.refusedConnections}` : ''}${b.tempfailed ? `  451 ${b.tempfailed}` : ''}${b.rejected ? `  554 ${b.rejected}` : ''}`);
+  }
+  const instances = instanceRows(s);
+  if (instances.length) {
+    lines.push('', '  PROXY INSTANCES');
+    for (const [name, accepted, refused, delivered, peak] of instances) {
+      lines.push(`    ${name}  connections ${accepted} accepted, ${refused} refused  delivered ${delivered}  peak open ${peak}`);
+    }
+    lines.push(`    ${clientSpreadLine(s)}`);
   }
   if (o.defenses) lines.push(...defenseLines(o.defenses));
   const l = s.ledger;
