@@ -7,6 +7,9 @@ import { MockBackend } from '../simulator/mock-backend.ts';
 import { startCliProxy } from './cli-proxy.ts';
 
 export interface IdleFigures {
+  /** one session, one message at a time: straight at the mock backend and through the proxy */
+  direct: { p50: number; p99: number };
+  proxied: { p50: number; p99: number };
   connections: number;
   rssBeforeMb: number;
   rssAfterMb: number;
@@ -36,10 +39,12 @@ async function latencies(port: number, messages: number): Promise<number[]> {
   return out;
 }
 
-function p95(values: number[]): number {
+function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))];
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
+
+const p95 = (values: number[]) => percentile(values, 0.95);
 
 export async function benchIdle(target: number): Promise<IdleFigures> {
   const mock = await new MockBackend({ name: 'mx', keepRaw: false }).start();
@@ -55,7 +60,9 @@ export async function benchIdle(target: number): Promise<IdleFigures> {
   const { port, child } = proxy;
   const sockets: net.Socket[] = [];
   try {
-    await latencies(port, 50); // warm-up
+    await latencies(mock.port, 50); // warm-up
+    const direct = await latencies(mock.port, 300);
+    await latencies(port, 50);
     const unloaded = await latencies(port, 300);
     const rssBefore = rssOf(child.pid!);
     // hold `target` connections from many source addresses, each greeted and idle
@@ -86,6 +93,8 @@ export async function benchIdle(target: number): Promise<IdleFigures> {
     const rssAfter = rssOf(child.pid!);
     const loaded = await latencies(port, 300);
     return {
+      direct: { p50: percentile(direct, 0.5), p99: percentile(direct, 0.99) },
+      proxied: { p50: percentile(unloaded, 0.5), p99: percentile(unloaded, 0.99) },
       connections: target,
       rssBeforeMb: rssBefore / 2 ** 20,
       rssAfterMb: rssAfter / 2 ** 20,

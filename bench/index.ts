@@ -24,6 +24,8 @@ console.log('\nnaive relay = smtp-server defaults (100 ms banner delay, reverse 
 const idleTarget = Number(process.env.BENCH_IDLE ?? 10_000);
 console.log(`idle connections: ${idleTarget} greeted connections held open against attitude proxy --workers 1 (one process)`);
 const idle = await benchIdle(idleTarget);
+const added = (k: 'p50' | 'p99') => `${k} ${idle.direct[k].toFixed(2)} ms direct, ${idle.proxied[k].toFixed(2)} ms through the proxy (+${(idle.proxied[k] - idle.direct[k]).toFixed(2)} ms)`;
+console.log(`  latency of one message, one session, mock backend: ${added('p50')}; ${added('p99')}`);
 console.log(`  RSS ${idle.rssBeforeMb.toFixed(0)} MB -> ${idle.rssAfterMb.toFixed(0)} MB: ${idle.kbPerConnection.toFixed(1)} KB per connection`);
 console.log(`  legitimate mail p95 latency: ${idle.p95Unloaded.toFixed(2)} ms unloaded, ${idle.p95Loaded.toFixed(2)} ms with the connections held (x${(idle.p95Loaded / idle.p95Unloaded).toFixed(2)})`);
 
