@@ -43,6 +43,9 @@ export class LineSplitter {
       if (lf >= 0) this.emit(true);
       start = end;
     }
+    // Whole lines went out as views of the chunk (no copy per line); a partial line
+    // waits for the next write, and the caller may reuse its chunk: keep a copy.
+    if (this.pending.length) this.pending = [Buffer.concat(this.pending, this.pendingLength)];
   }
 
   end(): void {
@@ -51,7 +54,7 @@ export class LineSplitter {
 
   private hold(seg: Buffer): void {
     if (seg.length === 0) return;
-    this.pending.push(Buffer.from(seg)); // a copy: the caller may reuse its chunk
+    this.pending.push(seg);
     this.pendingLength += seg.length;
   }
 

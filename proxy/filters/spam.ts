@@ -86,6 +86,7 @@ class SpamRun implements FilterRun {
   private bodyBytes = 0;
   private decode: ((piece: Buffer) => Buffer) | null = null;
   private lines: LineSplitter | null = null;
+  private plain = false;
 
   constructor(
     private readonly rules: readonly Rule[],
@@ -96,8 +97,11 @@ class SpamRun implements FilterRun {
     this.scanner = new MimeScanner({
       header: (name, value, depth) => depth === 0 && this.header(name, value),
       partStart: (part) => this.startPart(part),
-      body: (piece) => {
-        if (this.lines && this.decode && this.bodyBytes < MAX_BODY) this.lines.write(this.decode(piece));
+      body: (piece, _part, lineStart) => {
+        if (this.bodyBytes >= MAX_BODY) return;
+        // plain text comes from the scanner line by line already; decoded text needs splitting anew
+        if (this.plain) this.bodyLine(piece, lineStart);
+        else if (this.lines && this.decode) this.lines.write(this.decode(piece));
       },
       partEnd: () => this.lines?.end(),
     });
@@ -132,8 +136,9 @@ class SpamRun implements FilterRun {
   private startPart(part: PartInfo): void {
     // only text is read: an attachment's bytes say nothing a phrase rule could use
     const text = part.contentType.startsWith('text/');
-    this.decode = !text ? null : part.encoding === 'base64' ? decoderOf(new Base64Decoder()) : part.encoding === 'quoted-printable' ? decodeQuotedPrintable : (p) => p;
-    this.lines = text ? new LineSplitter((piece, lineStart) => this.bodyLine(piece, lineStart)) : null;
+    this.decode = !text ? null : part.encoding === 'base64' ? decoderOf(new Base64Decoder()) : part.encoding === 'quoted-printable' ? decodeQuotedPrintable : null;
+    this.plain = text && this.decode === null;
+    this.lines = this.decode ? new LineSplitter((piece, lineStart) => this.bodyLine(piece, lineStart)) : null;
   }
 
   private bodyLine(piece: Buffer, lineStart: boolean): void {
@@ -143,7 +148,8 @@ class SpamRun implements FilterRun {
     this.facts.urls += text.match(/\bhttps?:\/\//gi)?.length ?? 0;
     if (!lineStart) return; // rules see each line's first MAX_LINE bytes
     const line = text.replace(/\r?\n$/, '');
-    for (const rule of this.rules) if (rule.body?.(line)) this.hits.add(rule);
+    // a rule counts once: one that already hit need not look at more lines
+    for (const rule of this.rules) if (rule.body && !this.hits.has(rule) && rule.body(line)) this.hits.add(rule);
   }
 }
 
