@@ -7,7 +7,7 @@ import { formatBytes, refusedWhat } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { figure, page, table, type Cell } from './html-page.ts';
 import { escapeHtml, groupedBarsSvg, lineChartSvg, stackedBarsSvg, type BarRow } from './svg.ts';
-import { clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/instances.ts';
+import { ACTOR_HEAD, actorCells, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
 
 export const OUTCOME_COLORS = { delivered: '#2ca02c', lost: '#000000', deferred: '#f0a030', rejected: '#d62728', abandoned: '#9a9a9a' };
 
@@ -90,23 +90,8 @@ export function renderReportHtml(s: RunSummary, model: RunModel): string {
   body.push('<h2>Actors</h2>');
   body.push(
     table(
-      ['actor', 'kind', 'clients', 'attempted', 'delivered', 'deferred', 'rejected', 'abandoned', 'lost', 'conns', 'refused', 'p50', 'p95', 'p99'],
-      Object.entries(s.actors).map(([name, a]): Cell[] => [
-        name,
-        { html: escapeHtml(a.kind), cls: 'text' },
-        a.clients,
-        a.messages.attempted,
-        a.messages.delivered,
-        a.messages.deferred,
-        a.messages.rejected,
-        a.messages.abandoned,
-        a.messages.lost,
-        a.connections.attempted,
-        a.connections.refused,
-        a.latencyMs.p50,
-        a.latencyMs.p95,
-        a.latencyMs.p99,
-      ]),
+      ['actor', 'kind', ...ACTOR_HEAD],
+      Object.entries(s.actors).map(([name, a]): Cell[] => [name, { html: escapeHtml(a.kind), cls: 'text' }, ...actorCells(a)]),
       [0, 1],
     ),
   );

@@ -5,7 +5,7 @@ import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusals
 import { formatBytes, refusedWhat } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { sparkline } from './svg.ts';
-import { clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/instances.ts';
+import { ACTOR_HEAD, actorCells, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
 
 const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v).replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
@@ -50,22 +50,8 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
   out.push('## Actors', '');
   out.push(
     ...mdTable(
-      ['actor', 'kind', 'attempted', 'delivered', 'deferred', 'rejected', 'abandoned', 'lost', 'conns', 'refused', 'p50 ms', 'p95 ms', 'p99 ms'],
-      Object.entries(s.actors).map(([name, a]) => [
-        name,
-        a.kind,
-        a.messages.attempted,
-        a.messages.delivered,
-        a.messages.deferred,
-        a.messages.rejected,
-        a.messages.abandoned,
-        a.messages.lost,
-        a.connections.attempted,
-        a.connections.refused,
-        a.latencyMs.p50,
-        a.latencyMs.p95,
-        a.latencyMs.p99,
-      ]),
+      ['actor', 'kind', ...ACTOR_HEAD],
+      Object.entries(s.actors).map(([name, a]) => [name, a.kind, ...actorCells(a)]),
       [0, 1],
     ),
     '',

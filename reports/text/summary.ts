@@ -3,7 +3,7 @@
 // defense that fired. Built from summary.json and the defenses the event stream showed.
 import type { RunSummary } from '../../simulator/summary.ts';
 import { formatBytes, refusedWhat, type DefenseTally } from '../model/defenses.ts';
-import { clientSpreadLine, instanceRows } from '../model/instances.ts';
+import { clientSpreadLine, instanceRows } from '../model/tables.ts';
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
 const ms = (v: number | null) => (v === null ? '-' : `${v}ms`);

@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { RawClient, type RawReply } from './raw-smtp.ts';
-import { parseProxyConfig } from '../../proxy/config/load.ts';
-import { Proxy, type ProxyOptions } from '../../proxy/proxy.ts';
+import { proxyFor } from './proxy.ts';
+import type { Proxy, ProxyOptions } from '../../proxy/proxy.ts';
 import type { CounterStore } from '../../proxy/store/store.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -134,22 +134,9 @@ export function asBackend<T>(name: string, address: string): T {
   return { name, address } as unknown as T;
 }
 
-/** proxyFor's loose defaults, with ProxyOptions (an injected store, ...) the helper does not take. */
-export async function proxyWithOptions(
-  mocks: Array<{ name: string; address: string }>,
-  overrides: Record<string, unknown>,
-  options: ProxyOptions,
-): Promise<Proxy> {
-  const config = parseProxyConfig({
-    listen: '127.0.0.1:0',
-    admin: '127.0.0.1:0',
-    connections: { perClient: 1000, max: 5000, rate: 'off' },
-    messages: { rate: 'off', senderRate: 'off', recipientRate: 'off' },
-    throttle: { perClient: 'off', global: 'off' },
-    ...overrides,
-    backends: { healthCheck: { interval: '1s', timeout: '500ms', rise: 1, fall: 1 }, servers: mocks.map((m) => ({ name: m.name, address: m.address })) },
-  });
-  return Proxy.start(config, { processMetrics: false, ...options });
+/** proxyFor's loose defaults, with ProxyOptions (an injected store, ...). */
+export function proxyWithOptions(mocks: Array<{ name: string; address: string }>, overrides: Record<string, unknown>, options: ProxyOptions): Promise<Proxy> {
+  return proxyFor(mocks, overrides, [], options);
 }
 
 /** A counter store that answers `delayMs` late, as a remote (Redis) store does. */

@@ -1,6 +1,6 @@
 // Starting the proxy and mock backends on 127.0.0.1 port 0 for integration tests.
 import { parseProxyConfig } from '../../proxy/config/load.ts';
-import { Proxy } from '../../proxy/proxy.ts';
+import { Proxy, type ProxyOptions } from '../../proxy/proxy.ts';
 import { MockBackend, type MockBackendOptions } from '../../simulator/mock-backend.ts';
 
 export async function backends(n: number, options: MockBackendOptions | ((i: number) => MockBackendOptions) = {}): Promise<MockBackend[]> {
@@ -10,7 +10,12 @@ export async function backends(n: number, options: MockBackendOptions | ((i: num
 }
 
 /** A proxy in front of `mocks`, with `overrides` merged into a config that has every defense loose. */
-export async function proxyFor(mocks: MockBackend[], overrides: Record<string, unknown> = {}, servers: Record<string, unknown>[] = []): Promise<Proxy> {
+export async function proxyFor(
+  mocks: Array<Pick<MockBackend, 'name' | 'address'>>,
+  overrides: Record<string, unknown> = {},
+  servers: Record<string, unknown>[] = [],
+  options: ProxyOptions = {},
+): Promise<Proxy> {
   const { backends: backendOverrides, ...rest } = overrides as { backends?: Record<string, unknown> };
   const config = parseProxyConfig({
     listen: '127.0.0.1:0',
@@ -25,7 +30,7 @@ export async function proxyFor(mocks: MockBackend[], overrides: Record<string, u
       servers: mocks.map((m, i) => ({ name: m.name, address: m.address, ...(servers[i] ?? {}) })),
     },
   });
-  return Proxy.start(config, { processMetrics: false });
+  return Proxy.start(config, { processMetrics: false, ...options });
 }
 
 type Closable = { close(): Promise<void> } | { stop(): Promise<void> };

@@ -92,7 +92,7 @@ describe('report.md', () => {
     expect(md).toContain('| ✗ | `delivered_ratio{actor:office}` | >= 0.99 | 0.6667 |');
     expect(md).toContain('> Watch the flood.');
     expect(md).toContain('- **1s** the flood starts (predict: will the office notice?)');
-    expect(md).toMatch(/\| office \| legit \| 3 \| 2 \| 1 \|/);
+    expect(md).toMatch(/\| office \| legit \| 2 \| 3 \| 2 \| 1 \|/);
   });
 
   it('draws sparklines scaled to the largest value', () => {

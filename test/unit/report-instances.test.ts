@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../reports/text/summary.ts';
-import { instanceRows } from '../../reports/model/instances.ts';
+import { instanceRows } from '../../reports/model/tables.ts';
 import { summaryFixture } from './report-fixtures.ts';
 
 const spread = {

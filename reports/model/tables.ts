@@ -1,5 +1,5 @@
-// The proxy instances of a run with `proxies: N`: one row per instance and the
-// per-client check across them, for the end summary and the report files alike.
+// Table rows built once for the end summary and both report files: the actors, and
+// the proxy instances of a run with `proxies: N` with the per-client check across them.
 import type { RunSummary } from '../../simulator/summary.ts';
 
 export const INSTANCE_HEAD = ['instance', 'connections accepted', 'refused', 'delivered', 'peak open connections'];
@@ -16,4 +16,14 @@ export function clientSpreadLine(s: RunSummary): string | null {
   const spread = s.proxies;
   if (!spread || spread.instances.length < 2) return null;
   return `the most connections one client held across all instances: ${spread.clientConnectionsMax}${spread.clientConnectionsMaxBy ? ` (${spread.clientConnectionsMaxBy})` : ''}`;
+}
+
+type Actor = RunSummary['actors'][string];
+
+/** The figures of an actor after its name and kind. */
+export const ACTOR_HEAD = ['clients', 'attempted', 'delivered', 'deferred', 'rejected', 'abandoned', 'lost', 'conns', 'refused', 'p50 ms', 'p95 ms', 'p99 ms'];
+
+export function actorCells(a: Actor): Array<number | null> {
+  const m = a.messages;
+  return [a.clients, m.attempted, m.delivered, m.deferred, m.rejected, m.abandoned, m.lost, a.connections.attempted, a.connections.refused, a.latencyMs.p50, a.latencyMs.p95, a.latencyMs.p99];
 }
