@@ -128,7 +128,7 @@ export class Defenses {
       const own = ENGINE_REPLIES.find(([pattern]) => pattern.test(text));
       if (own) {
         const r = reply(own[1]);
-        this.events.emit('refusal', { client: connection.remoteAddress ?? 'unknown', stage: 'session', reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+        this.events.refused(connection.remoteAddress ?? 'unknown', 'session', r);
         return { code: r.code, text: `${r.enhanced} ${r.text}` };
       }
     }
@@ -142,7 +142,7 @@ export class Defenses {
       // replies still due after the 421 (a pipelined command's) go nowhere: count the session once
       if (count.closed) return { code: r.code, text: `${r.enhanced} ${r.text}` };
       count.closed = true;
-      this.events.emit('refusal', { client: connection.remoteAddress ?? 'unknown', stage: 'session', reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+      this.events.refused(connection.remoteAddress ?? 'unknown', 'session', r);
       return { code: r.code, text: `${r.enhanced} ${r.text}` };
     }
     return count.errors > c.errorSoftLimit ? c.errorDelay : 0;
@@ -164,7 +164,7 @@ export class Defenses {
     // would take credentials in the clear, so the rule is kept here: TLS unless allowPlaintext
     if (!session.secure && !relayAuth?.allowPlaintext) {
       const r = reply('auth-required-tls');
-      this.events.emit('refusal', { client: session.remoteAddress, stage: 'auth', reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+      this.events.refused(session.remoteAddress, 'auth', r);
       return cb(Object.assign(new Error(`${r.enhanced} ${r.text}`), { responseCode: r.code }));
     }
     const users = relayAuth?.users ?? {};

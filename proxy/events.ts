@@ -30,4 +30,9 @@ export interface ProxyEvents {
   reload: [{ ok: boolean; problems?: string }];
 }
 
-export class ProxyEmitter extends EventEmitter<ProxyEvents> {}
+export class ProxyEmitter extends EventEmitter<ProxyEvents> {
+  /** One refusal, as every stage reports it: which client, where, and the reply it got. */
+  refused(client: string, stage: Stage, r: { reason: string; code: number; enhanced: string; text: string }): void {
+    this.emit('refusal', { client, stage, reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+  }
+}

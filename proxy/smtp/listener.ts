@@ -88,7 +88,7 @@ export class Listener {
     if ('code' in verdict) {
       this.sockets.delete(socket);
       this.o.events.emit('connection', { client: ip, accepted: false, reason: verdict.reason, code: verdict.code });
-      this.o.events.emit('refusal', { client: ip, stage: 'connect', reason: verdict.reason, code: verdict.code, enhanced: verdict.enhanced, text: verdict.text });
+      this.o.events.refused(ip, 'connect', verdict);
       return refuse(socket, verdict);
     }
     if (closed) return verdict.release();
@@ -101,7 +101,7 @@ export class Listener {
       clearTimeout(timer);
       const r = reply('early-talker');
       this.o.events.emit('connection', { client: ip, accepted: false, reason: r.reason, code: r.code });
-      this.o.events.emit('refusal', { client: ip, stage: 'connect', reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+      this.o.events.refused(ip, 'connect', r);
       refuse(socket, r);
     };
     const timer = setTimeout(() => {

@@ -70,7 +70,7 @@ export class SessionHooks {
   }
 
   private refuse(state: ClientState, stage: Stage, r: Reply, cb: Callback): void {
-    this.ctx.events.emit('refusal', { client: state.identity.ip, stage, reason: r.reason, code: r.code, enhanced: r.enhanced, text: r.text });
+    this.ctx.events.refused(state.identity.ip, stage, r);
     cb(replyError(r));
   }
 
@@ -99,7 +99,7 @@ export class SessionHooks {
     if (!result.ok) {
       state.tx = null;
       this.report(state, session, tx, 0, result);
-      if (result.reply.reason !== 'backend-reply') this.ctx.events.emit('refusal', { client: state.identity.ip, stage: 'mail', reason: result.reply.reason, code: result.reply.code, enhanced: result.reply.enhanced, text: result.reply.text });
+      if (result.reply.reason !== 'backend-reply') this.ctx.events.refused(state.identity.ip, 'mail', result.reply);
     }
     cb(fromStep(result));
   }
@@ -144,7 +144,7 @@ export class SessionHooks {
         this.report(state, session, tx, stream.byteLength, result, id);
         if (!result.ok) {
           if (result.reply.reason !== 'backend-reply') {
-            this.ctx.events.emit('refusal', { client: state.identity.ip, stage: 'data', reason: result.reply.reason, code: result.reply.code, enhanced: result.reply.enhanced, text: result.reply.text });
+            this.ctx.events.refused(state.identity.ip, 'data', result.reply);
           }
           return cb(replyError(result.reply));
         }
