@@ -7,8 +7,8 @@ export const ERROR_CODES = {
   EPROTOCOL: 'the backend sent something that is not an SMTP reply',
   EREPLY: 'the backend answered with a failure reply',
   EABORTED: 'the transaction was aborted by the proxy',
-  ENOBACKEND: 'no backend is available',
   EINVALID: 'the config or scenario file is invalid',
+  ESTORE: 'the shared limit store (Redis) is unreachable and the store fails closed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -23,10 +23,5 @@ export class SmtpClientError extends Error {
   ) {
     super(message);
     this.name = 'SmtpClientError';
-  }
-
-  /** A failure of the connection itself (as opposed to an answer the backend gave). */
-  get transient(): boolean {
-    return this.code !== 'EREPLY' || (this.responseCode ?? 0) < 500;
   }
 }

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { readFileSync } from 'node:fs';
+import type { ErrorCode } from '../errors.ts';
 
 export interface Problem {
   path: string;
@@ -10,7 +11,7 @@ export interface Problem {
 }
 
 export class InvalidFileError extends Error {
-  readonly code = 'EINVALID';
+  readonly code: ErrorCode = 'EINVALID';
   readonly exitCode = 104;
   constructor(
     readonly file: string,

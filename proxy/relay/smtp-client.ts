@@ -83,10 +83,6 @@ export class SmtpClient {
     }
   }
 
-  get idle(): boolean {
-    return this.pending.length === 0;
-  }
-
   /** EHLO, falling back to HELO; records the capabilities. */
   async hello(name = this.options.helo): Promise<void> {
     let reply = await this.command(`EHLO ${name}`);

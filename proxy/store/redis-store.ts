@@ -15,10 +15,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MemoryStore } from './memory-store.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { AcquireResult, Clock, CounterStore, HitResult } from './store.ts';
 
 export class StoreUnavailableError extends Error {
-  readonly code = 'ESTORE';
+  readonly code: ErrorCode = 'ESTORE';
 }
 
 export interface RedisStoreOptions {
