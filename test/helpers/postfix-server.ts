@@ -38,6 +38,9 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 `;
 
+/** This machine's Postfix would not start: an environment problem, reported and skipped. */
+export class PostfixUnavailable extends Error {}
+
 export function canRunPostfix(): boolean {
   try {
     execFileSync('sh', ['-c', 'command -v postfix && id postfix'], { stdio: 'ignore' });
@@ -90,7 +93,18 @@ export async function startPostfix(relayhost: string, relayDomains = 'example.te
   writeFileSync(path.join(conf, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${MASTER_CF}`);
   // start-fg keeps the master in the foreground: it is our child, and stops with it
   const child: ChildProcess = spawn('postfix', ['-c', conf, 'start-fg'], { stdio: 'ignore', detached: true });
-  await waitListening(port, 10_000);
+  try {
+    await waitListening(port, 10_000);
+  } catch {
+    if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+    let log = '';
+    try {
+      log = readFileSync(logFile, 'utf8');
+    } catch {
+      // nothing logged
+    }
+    throw new PostfixUnavailable(`Postfix did not start on 127.0.0.1:${port}${log ? `:\n${log}` : ''}`);
+  }
   return {
     port,
     address: `127.0.0.1:${port}`,
