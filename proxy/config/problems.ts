@@ -51,8 +51,14 @@ function issueMessage(issue: z.core.$ZodIssue): string {
       const inner = issue.errors.flat().find((i) => i.code === 'custom') ?? issue.errors.flat().at(-1);
       return inner && inner.code === 'custom' ? inner.message : `unexpected value ${describe(input)}`;
     }
-    case 'too_small':
-      return `expected ${issue.origin === 'array' ? 'at least ' + issue.minimum + ' items' : issue.origin === 'string' ? 'a non-empty string' : '>= ' + issue.minimum}, got ${describe(input)}`;
+    case 'too_small': {
+      if (issue.origin === 'array') {
+        const n = Number(issue.minimum);
+        const got = Array.isArray(input) ? (input.length ? `${input.length}` : 'an empty list') : describe(input);
+        return `expected at least ${n} item${n === 1 ? '' : 's'}, got ${got}`;
+      }
+      return `expected ${issue.origin === 'string' ? 'a non-empty string' : '>= ' + issue.minimum}, got ${describe(input)}`;
+    }
     case 'too_big':
       return `expected <= ${issue.maximum}, got ${describe(input)}`;
     default:

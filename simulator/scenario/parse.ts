@@ -57,6 +57,9 @@ export function parseScenario(data: unknown, file = '<inline>'): Scenario {
     actors.push(result.data as ActorSpec);
   });
 
+  // threshold syntax is checked with the rest when something else is already wrong
+  // (crossCheck, which checks them otherwise, only runs on an otherwise valid file)
+  if (!top.success || problems.length) problems.push(...thresholdSyntaxProblems((data as { expect?: unknown } | null)?.expect));
   if (!top.success) throw new InvalidFileError(file, problems);
   const base = top.data;
   const scenario: Scenario = {
@@ -69,6 +72,16 @@ export function parseScenario(data: unknown, file = '<inline>'): Scenario {
   if (problems.length === 0) problems.push(...crossCheck(scenario));
   if (problems.length) throw new InvalidFileError(file, problems);
   return scenario;
+}
+
+function thresholdSyntaxProblems(expect: unknown): Problem[] {
+  if (!expect || typeof expect !== 'object' || Array.isArray(expect)) return [];
+  const out: Problem[] = [];
+  for (const [key, rules] of Object.entries(expect)) {
+    if (typeof rules !== 'string' && !(Array.isArray(rules) && rules.every((r) => typeof r === 'string'))) continue;
+    for (const p of parseThreshold(key, typeof rules === 'string' ? [rules] : rules).problems) out.push({ path: `expect.${key}${p.at}`, message: p.message });
+  }
+  return out;
 }
 
 function needsArrivals(kind: ActorKind): boolean {

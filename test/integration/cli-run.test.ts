@@ -46,10 +46,11 @@ describe('attitude run', () => {
     writeFileSync(file, ['name: bad', 'duration: soon', 'backends: [{ name: mx1 }]', 'actors:', '  - { name: a, kind: legit, rate: 5/s, size: huge }', '  - { name: b, kind: hacker }', 'expect: { "lost{backend:mx1}": ["== 0"] }', ''].join('\n'));
     const r = attitude('run', file, '--no-tui');
     expect(r.code).toBe(104);
-    expect(r.stderr).toContain('bad.yaml: 3 problems');
+    expect(r.stderr).toContain('bad.yaml: 4 problems');
     expect(r.stderr).toMatch(/duration: expected a duration/);
     expect(r.stderr).toMatch(/actors\[0\]\.size: expected a size or a range/);
     expect(r.stderr).toMatch(/actors\[1\]\.kind: expected one of legit/);
+    expect(r.stderr).toMatch(/expect\.lost\{backend:mx1\}: metric lost takes the tags actor, kind/);
     expect(attitude('validate', file).code).toBe(104);
     expect(attitude('run', 'baseline', '--duration', 'long').code).toBe(104);
     expect(attitude('run', 'no-such-scenario').code).toBe(104);

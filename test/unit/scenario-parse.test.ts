@@ -137,3 +137,15 @@ describe('scenario parsing', () => {
     }
   });
 });
+
+describe('every problem at once', () => {
+  it('lists a bad threshold together with the other problems of the file', () => {
+    let problems: string[] = [];
+    try {
+      parseScenario({ name: 'x', duration: 'fast', backends: [], actors: [{ name: 'a', kind: 'legit', rate: '1/s' }], expect: { 'delivered_ratio{actor:a}': ['about 1'] } }, 'x.yaml');
+    } catch (err) {
+      problems = (err as InvalidFileError).problems.map((p) => p.path);
+    }
+    expect(problems).toEqual(['duration', 'backends', 'expect.delivered_ratio{actor:a}[0]']);
+  });
+});
