@@ -28,7 +28,8 @@ export interface ProxyOptions {
   store?: CounterStore;
   /**
    * This instance's share of the global limits (1/N for one of N workers): the global
-   * connection cap and the global bandwidth are split, per-client limits are not.
+   * connection cap, the global bandwidth and each backend's maxConnections are split,
+   * per-client limits are not.
    */
   globalShare?: number;
 }
@@ -40,6 +41,8 @@ function shareOf(config: ProxyConfig, share: number): ProxyConfig {
     ...config,
     connections: { ...config.connections, max: Math.max(1, Math.ceil(config.connections.max * share)) },
     throttle: { ...config.throttle, global: config.throttle.global ? Math.max(1, Math.floor(config.throttle.global * share)) : null },
+    // a backend's connection cap is the backend's to bear: the workers share it
+    backends: { ...config.backends, servers: config.backends.servers.map((s) => ({ ...s, maxConnections: Math.max(1, Math.ceil(s.maxConnections * share)) })) },
   };
 }
 
