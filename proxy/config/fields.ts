@@ -5,7 +5,8 @@ import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { parseBandwidth, parseDuration, parseRate, parseSize } from './units.ts';
 
-function unit<T>(parse: (v: unknown) => T | undefined, expected: string) {
+/** A field parsed by `parse`; anything it refuses is reported as "expected <expected>, got <value>". */
+export function parsedField<T>(parse: (v: unknown) => T | undefined, expected: string) {
   return z.unknown().transform((value, ctx): T => {
     const parsed = parse(value);
     if (parsed === undefined) {
@@ -16,10 +17,10 @@ function unit<T>(parse: (v: unknown) => T | undefined, expected: string) {
   });
 }
 
-export const duration = () => unit(parseDuration, 'a duration like 500ms, 5s, 1m or 1h');
-export const size = () => unit(parseSize, 'a size like 512B, 64KB or 10MB');
-export const rate = () => unit(parseRate, 'a rate like 60/1m or 5/s');
-export const bandwidth = () => unit(parseBandwidth, 'a bandwidth like 256KB/s');
+export const duration = () => parsedField(parseDuration, 'a duration like 500ms, 5s, 1m or 1h');
+export const size = () => parsedField(parseSize, 'a size like 512B, 64KB or 10MB');
+export const rate = () => parsedField(parseRate, 'a rate like 60/1m or 5/s');
+export const bandwidth = () => parsedField(parseBandwidth, 'a bandwidth like 256KB/s');
 
 /** A rate, or `off`/null for none. */
 export const optionalRate = () => z.union([z.literal('off'), z.null(), rate()]).transform((v) => (v === 'off' ? null : v));
@@ -41,15 +42,10 @@ export function parseHostPort(input: string): HostPort | undefined {
 }
 
 export const hostPort = () =>
-  z.unknown().transform((value, ctx): HostPort => {
-    const parsed =
-      typeof value === 'number' ? { host: '127.0.0.1', port: value } : typeof value === 'string' ? parseHostPort(value) : undefined;
-    if (!parsed || !Number.isInteger(parsed.port) || parsed.port < 0 || parsed.port > 65535) {
-      ctx.addIssue({ code: 'custom', message: `expected HOST:PORT like 127.0.0.1:2525, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+  parsedField((value): HostPort | undefined => {
+    const parsed = typeof value === 'number' ? { host: '127.0.0.1', port: value } : typeof value === 'string' ? parseHostPort(value) : undefined;
+    return parsed && Number.isInteger(parsed.port) && parsed.port >= 0 && parsed.port <= 65535 ? parsed : undefined;
+  }, 'HOST:PORT like 127.0.0.1:2525');
 
 export const cidr = () =>
   z.string().refine((v) => {

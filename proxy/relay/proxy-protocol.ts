@@ -1,6 +1,7 @@
 // HAProxy PROXY protocol headers (v1 text, v2 binary) so a backend that expects them
 // (Postfix `smtpd_upstream_proxy_protocol = haproxy`) sees the real client address.
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export interface Endpoints {
   ip: string;
@@ -9,7 +10,7 @@ export interface Endpoints {
   localPort: number;
 }
 
-const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+export const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 
 function unmap(ip: string): string {
   return ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
@@ -25,36 +26,19 @@ export function proxyHeader(version: 'v1' | 'v2', e: Endpoints): Buffer {
   if (version === 'v1') {
     return Buffer.from(`PROXY TCP${family} ${src} ${dst} ${e.port} ${e.localPort}\r\n`, 'latin1');
   }
-  const addrLen = family === 4 ? 12 : 36;
-  const header = Buffer.alloc(16 + addrLen);
+  const size = family === 4 ? 4 : 16;
+  const header = Buffer.alloc(16 + 2 * size + 4);
   V2_SIGNATURE.copy(header, 0);
   header[12] = 0x21; // version 2, PROXY command
   header[13] = family === 4 ? 0x11 : 0x21; // AF_INET/AF_INET6 over STREAM
-  header.writeUInt16BE(addrLen, 14);
-  if (family === 4) {
-    ipv4Bytes(src).copy(header, 16);
-    ipv4Bytes(dst).copy(header, 20);
-    header.writeUInt16BE(e.port, 24);
-    header.writeUInt16BE(e.localPort, 26);
-  } else {
-    ipv6Bytes(src).copy(header, 16);
-    ipv6Bytes(dst).copy(header, 32);
-    header.writeUInt16BE(e.port, 48);
-    header.writeUInt16BE(e.localPort, 50);
-  }
+  header.writeUInt16BE(2 * size + 4, 14);
+  bytesOf(src).copy(header, 16);
+  bytesOf(dst).copy(header, 16 + size);
+  header.writeUInt16BE(e.port, 16 + 2 * size);
+  header.writeUInt16BE(e.localPort, 18 + 2 * size);
   return header;
 }
 
-function ipv4Bytes(ip: string): Buffer {
-  return Buffer.from(ip.split('.').map(Number));
-}
-
-function ipv6Bytes(ip: string): Buffer {
-  const [head, tail] = ip.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g || '0', 16), i * 2));
-  return out;
+function bytesOf(ip: string): Buffer {
+  return Buffer.from(ipaddr.parse(ip).toByteArray());
 }

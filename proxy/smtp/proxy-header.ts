@@ -1,8 +1,9 @@
 // Reading a HAProxy PROXY protocol header (v1 text or v2 binary) from a trusted
 // peer, so the limits judge the real client rather than the load balancer in front.
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { V2_SIGNATURE } from '../relay/proxy-protocol.ts';
 
-const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
 /** v1 lines are at most 107 bytes; v2 with TLVs is bounded here */
 const MAX_HEADER = 536;
 
@@ -40,15 +41,13 @@ function parseV2(buf: Buffer): { header: ProxyHeader; length: number } | null {
   // LOCAL command (health checks of the balancer itself): the peer is the client
   if ((versionCommand & 0x0f) === 0) return { header: { local: true }, length };
   const family = buf[13] >> 4;
-  if (family === 1 && length >= 16 + 12) {
-    return { header: { ip: [...buf.subarray(16, 20)].join('.'), port: buf.readUInt16BE(24) }, length };
-  }
-  if (family === 2 && length >= 16 + 36) {
-    const groups: string[] = [];
-    for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(16 + i * 2).toString(16));
-    return { header: { ip: groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::'), port: buf.readUInt16BE(48) }, length };
-  }
+  if (family === 1 && length >= 16 + 12) return { header: { ip: addressAt(buf, 16, 4), port: buf.readUInt16BE(24) }, length };
+  if (family === 2 && length >= 16 + 36) return { header: { ip: addressAt(buf, 16, 16), port: buf.readUInt16BE(48) }, length };
   return { header: { local: true }, length };
+}
+
+function addressAt(buf: Buffer, offset: number, size: 4 | 16): string {
+  return ipaddr.fromByteArray([...buf.subarray(offset, offset + size)]).toString();
 }
 
 /** Reads the header off a socket; the bytes after it are put back for the SMTP session. */

@@ -2,7 +2,7 @@
 // `20ms..80ms` latencies, a single value for a fixed one, or
 // `{ min, max, dist: log-uniform }` when small values should be more common
 // (message sizes are: most mail is small, a few messages are huge).
-import { z } from 'zod';
+import { parsedField } from '../../proxy/config/fields.ts';
 import { parseDuration, parseSize } from '../../proxy/config/units.ts';
 import type { Random } from '../random.ts';
 
@@ -46,14 +46,7 @@ function parseRange(value: unknown, parse: UnitParser): Range | undefined {
 }
 
 function rangeField(parse: UnitParser, expected: string) {
-  return z.unknown().transform((value, ctx): Range => {
-    const r = parseRange(value, parse);
-    if (!r) {
-      ctx.addIssue({ code: 'custom', message: `expected ${expected}, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return r;
-  });
+  return parsedField((value) => parseRange(value, parse), expected);
 }
 
 export const countRange = () => rangeField(parseCount, 'a count or a range like 1..3');

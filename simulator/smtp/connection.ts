@@ -2,7 +2,7 @@
 // sends exactly the bytes it is told (early talk, dripped bytes, bare LFs) and
 // reads whole replies. Every wait is bounded; `destroy()` ends everything at once.
 import net from 'node:net';
-import type { SmtpReply } from './reply.ts';
+import { ReplyReader, type SmtpReply } from './reply.ts';
 
 export class ConnectError extends Error {
   constructor(
@@ -27,8 +27,7 @@ export class SmtpConnection {
   closed = false;
   /** who closed first */
   closedBy: 'client' | 'server' | null = null;
-  private buffer = '';
-  private lines: string[] = [];
+  private readonly reader = new ReplyReader();
   private replies: SmtpReply[] = [];
   private waiters: Array<(r: SmtpReply | null) => void> = [];
   private closeWaiters: Array<() => void> = [];
@@ -73,19 +72,8 @@ export class SmtpConnection {
   }
 
   private onData(d: Buffer): void {
-    this.buffer += d.toString('latin1');
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(nl + 1);
-      this.lines.push(line);
-      if (line.length < 4 || line[3] !== '-') {
-        const code = Number(line.slice(0, 3));
-        this.replies.push({ code: Number.isFinite(code) ? code : 0, text: this.lines.map((l) => l.slice(4)).join('\n') });
-        this.lines = [];
-      }
-    }
-    if (this.buffer.length > MAX_PENDING_BYTES) this.destroy();
+    this.replies.push(...this.reader.feed(d));
+    if (this.reader.pendingBytes > MAX_PENDING_BYTES) this.destroy();
     while (this.replies.length && this.waiters.length) this.waiters.shift()!(this.replies.shift()!);
   }
 

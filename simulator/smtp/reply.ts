@@ -10,6 +10,34 @@ export interface SmtpReply {
   text: string;
 }
 
+/** Gathers received bytes into whole replies (multi-line ones joined), however reads split them. */
+export class ReplyReader {
+  private buffer = '';
+  private lines: string[] = [];
+
+  /** Bytes of an unfinished line (a peer that never ends its line is cut off by the caller). */
+  get pendingBytes(): number {
+    return this.buffer.length;
+  }
+
+  feed(data: Buffer): SmtpReply[] {
+    this.buffer += data.toString('latin1');
+    const replies: SmtpReply[] = [];
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, nl).replace(/\r$/, '');
+      this.buffer = this.buffer.slice(nl + 1);
+      this.lines.push(line);
+      if (line.length < 4 || line[3] !== '-') {
+        const code = Number(line.slice(0, 3));
+        replies.push({ code: Number.isFinite(code) ? code : 0, text: this.lines.map((l) => l.slice(4)).join('\n') });
+        this.lines = [];
+      }
+    }
+    return replies;
+  }
+}
+
 const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})\s+/;
 const KNOWN = Object.entries(REPLIES).map(([reason, r]) => ({ reason, code: r.code as number, text: r.text as string }));
 

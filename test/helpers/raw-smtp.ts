@@ -1,15 +1,12 @@
 // A byte-level SMTP client for tests: sends exactly what a test says (pipelined
 // commands, bare LFs, early talk) and reads whole replies.
 import net from 'node:net';
+import { ReplyReader, type SmtpReply } from '../../simulator/smtp/reply.ts';
 
-export interface RawReply {
-  code: number;
-  text: string;
-}
+export type RawReply = SmtpReply;
 
 export class RawClient {
-  private buffer = '';
-  private lines: string[] = [];
+  private readonly reader = new ReplyReader();
   private replies: RawReply[] = [];
   private waiters: Array<(r: RawReply | null) => void> = [];
   closed = false;
@@ -32,18 +29,7 @@ export class RawClient {
   }
 
   private onData(d: Buffer): void {
-    this.buffer += d.toString('latin1');
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(nl + 1);
-      this.lines.push(line);
-      if (line[3] !== '-') {
-        const text = this.lines.map((l) => l.slice(4)).join('\n');
-        this.replies.push({ code: Number(line.slice(0, 3)), text });
-        this.lines = [];
-      }
-    }
+    this.replies.push(...this.reader.feed(d));
     while (this.replies.length && this.waiters.length) this.waiters.shift()!(this.replies.shift()!);
   }
 

@@ -25,6 +25,7 @@ describe('PROXY protocol from a trusted balancer', () => {
       for (let cut = 1; cut < h.length - 8; cut++) expect(parseProxyHeader(h.subarray(0, cut))?.header ?? null).toBeNull();
       expect(parseProxyHeader(h)).toEqual({ header: { ip: '203.0.113.9', port: 40000 }, length: h.length - 8 });
     }
+    for (const version of ['v1', 'v2'] as const) expect(parseProxyHeader(header(version, '2001:db8::7'))?.header).toEqual({ ip: '2001:db8::7', port: 40000 });
     expect(() => parseProxyHeader(Buffer.from('EHLO x\r\n'))).toThrow(/no PROXY/);
   });
 
