@@ -2,7 +2,7 @@
 // RCPT, the stages a message streams through, the reply tarpit, the inbound gate
 // and authentication. The checks themselves are the small modules in policy/,
 // stages/ and filters/; this file only wires them to the session.
-import type { Transform } from 'node:stream';
+import type { Stage } from './stages/stage.ts';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import type { ProxyConfig } from './config/schema.ts';
 import type { ProxyEmitter } from './events.ts';
@@ -26,7 +26,7 @@ export interface Admitted {
 
 export interface MessageInspection {
   /** Guards and filters, in order, before the hold-back and dot-stuffing. */
-  stages: Transform[];
+  stages: Stage[];
   /** Header lines the filters add (complete: the whole message was seen). */
   headers: (complete: boolean) => string;
 }

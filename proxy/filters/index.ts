@@ -1,7 +1,7 @@
 // The content filters a config asks for, and the plumbing that runs them side by side
 // over one message stream.
-import { Transform, type TransformCallback } from 'node:stream';
 import type { ProxyConfig } from '../config/schema.ts';
+import type { Stage } from '../stages/stage.ts';
 import { stageError } from '../stages/stage-error.ts';
 import type { ContentFilter, FilterContext, FilterRun, FilterVerdict } from './filter.ts';
 import { spamFilter } from './spam.ts';
@@ -44,31 +44,21 @@ export function runFilters(filters: readonly ContentFilter[], ctx: FilterContext
  * Haraka does with a plugin that errs). The accept headers are in `verdict` afterwards;
  * they can reach the backend only if the caller holds the message back (bounded).
  */
-export class FilterStage extends Transform {
+export class FilterStage implements Stage {
   verdict: FilterVerdict | null = null;
   private readonly run: FilterRun;
 
   constructor(filters: readonly ContentFilter[], ctx: FilterContext) {
-    super();
     this.run = runFilters(filters, ctx);
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.run.write(chunk);
-    } catch (err) {
-      return callback(err as Error);
-    }
-    callback(null, chunk);
+  write(chunk: Buffer, out: Buffer[]): void {
+    this.run.write(chunk);
+    out.push(chunk);
   }
 
-  override _flush(callback: TransformCallback): void {
-    try {
-      this.verdict = this.run.end();
-    } catch (err) {
-      return callback(err as Error);
-    }
-    if (this.verdict.action === 'refuse') return callback(stageError(this.verdict.reason, this.verdict.detail));
-    callback();
+  end(): void {
+    this.verdict = this.run.end();
+    if (this.verdict.action === 'refuse') throw stageError(this.verdict.reason, this.verdict.detail);
   }
 }

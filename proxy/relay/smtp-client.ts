@@ -3,8 +3,8 @@
 // verdict and stream DATA with backpressure, so it talks the protocol one command
 // at a time here.
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { SmtpClientError } from '../errors.ts';
+import type { DataSink } from './pump.ts';
 
 export interface SmtpReply {
   code: number;
@@ -169,24 +169,26 @@ export class SmtpClient {
     return reply;
   }
 
-  /** A writable that streams message bytes to the backend with backpressure; the caller writes them already dot-stuffed. */
-  dataSink(): Writable {
+  /** Where the message bytes go to the backend, with backpressure; the caller writes them already dot-stuffed. */
+  dataSink(): DataSink {
     const socket = this.socket;
     this.batch = [];
     this.batchBytes = 0;
-    return new Writable({
-      write: (chunk: Buffer, _enc, callback) => {
-        if (this.broken) return callback(this.broken);
-        if (this.write(chunk)) return callback();
+    return {
+      write: (chunk) => {
+        if (this.broken) throw this.broken;
+        return this.write(chunk);
+      },
+      drained: (callback) => {
         const done = () => {
           socket.off('drain', done);
           socket.off('close', done);
-          callback(this.broken ?? undefined);
+          callback(this.broken);
         };
         socket.on('drain', done);
         socket.on('close', done);
       },
-    });
+    };
   }
 
   /** Ends DATA with the final dot and waits for the backend's verdict. */

@@ -7,7 +7,8 @@
 // MAIL goes to the backend together with the first RCPT (pipelined where the backend
 // offers PIPELINING): one round trip less per message, and a sender the backend
 // refuses is refused at RCPT, as Postfix does with smtpd_delay_reject.
-import type { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { Stage } from '../stages/stage.ts';
 import type { Backend } from '../balancer/backend.ts';
 import type { Balancer } from '../balancer/balancer.ts';
 import { SmtpClientError } from '../errors.ts';
@@ -102,7 +103,7 @@ export class RelayTransaction {
    * the proxy's own headers come out of them too) and returns the backend's verdict
    * on the final dot.
    */
-  async data(message: Readable, stages: Transform[], endsWithCrlf: () => boolean): Promise<StepResult> {
+  async data(message: Readable, stages: readonly Stage[], endsWithCrlf: () => boolean): Promise<StepResult> {
     const opened = await this.openData();
     if (!opened.ok) {
       message.resume();

@@ -3,21 +3,20 @@
 // that slipped past the line-ending stage cannot form a dot line a backend might take
 // for end-of-data; on CRLF-only input (what the line-ending stage emits) this is
 // exactly RFC dot-stuffing.
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Stage } from './stage.ts';
 
 const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
 const DOT_BUF = Buffer.from('.');
 
-export class DotStuffer extends Transform {
+export class DotStuffer implements Stage {
   /** The previous byte ended a line (true at the start: the message begins a line). */
   private lineStart = true;
   private last2 = [-1, -1];
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    if (chunk.length === 0) return callback();
-    const out: Buffer[] = [];
+  write(chunk: Buffer, out: Buffer[]): void {
+    if (chunk.length === 0) return;
     let start = 0;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
@@ -26,11 +25,10 @@ export class DotStuffer extends Transform {
         start = i;
       }
     }
-    out.push(chunk.subarray(start));
+    out.push(start === 0 ? chunk : chunk.subarray(start));
     const last = chunk[chunk.length - 1];
     this.lineStart = last === CR || last === LF;
     this.last2 = chunk.length >= 2 ? [chunk[chunk.length - 2], last] : [this.last2[1], last];
-    callback(null, out.length === 1 ? out[0] : Buffer.concat(out));
   }
 
   /**

@@ -2,9 +2,9 @@
 // the whole message, such as X-Spam-Score, can still go in front of it. A message
 // that fits is sent with those headers; a longer one is sent on from the limit with
 // only the headers known at the start. This bounds the memory per transaction.
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Stage } from './stage.ts';
 
-export class HoldBack extends Transform {
+export class HoldBack implements Stage {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private released = false;
@@ -16,28 +16,22 @@ export class HoldBack extends Transform {
   constructor(
     private readonly limit: number,
     private readonly head: (complete: boolean) => string,
-  ) {
-    super();
-  }
+  ) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    if (this.released) return callback(null, chunk);
+  write(chunk: Buffer, out: Buffer[]): void {
+    if (this.released) return void out.push(chunk);
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    if (this.heldBytes <= this.limit) return callback();
-    this.release(false);
-    callback();
+    if (this.heldBytes > this.limit) this.release(false, out);
   }
 
-  override _flush(callback: TransformCallback): void {
-    if (!this.released) this.release(true);
-    callback();
+  end(out: Buffer[]): void {
+    if (!this.released) this.release(true, out);
   }
 
-  private release(complete: boolean): void {
+  private release(complete: boolean, out: Buffer[]): void {
     this.released = true;
-    this.push(Buffer.from(this.head(complete), 'latin1'));
-    for (const chunk of this.held) this.push(chunk);
+    out.push(Buffer.from(this.head(complete), 'latin1'), ...this.held);
     this.held = [];
   }
 }

@@ -11,7 +11,7 @@
 //
 // A CR at the end of a chunk is held back until the next byte shows whether it starts
 // a CRLF, so any split of the input gives the same output.
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Stage } from './stage.ts';
 import { stageError } from './stage-error.ts';
 
 const CR = 0x0d;
@@ -21,23 +21,20 @@ const CRLF = Buffer.from('\r\n');
 
 export type LineEndingMode = 'strict' | 'normalize';
 
-export class LineEndingGuard extends Transform {
+export class LineEndingGuard implements Stage {
   private pendingCR = false;
   private offset = 0;
 
-  constructor(private readonly mode: LineEndingMode) {
-    super();
-  }
+  constructor(private readonly mode: LineEndingMode) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    if (chunk.length === 0) return callback();
-    const out: Buffer[] = [];
+  write(chunk: Buffer, out: Buffer[]): void {
+    if (chunk.length === 0) return;
     let start = 0;
     let i = 0;
     if (this.pendingCR) {
       this.pendingCR = false;
       if (chunk[0] === LF) i = start = 1;
-      else if (this.mode === 'strict') return callback(this.bad('bare CR', 0));
+      else if (this.mode === 'strict') throw this.bad('bare CR', 0);
       out.push(CRLF);
     }
     for (; i < chunk.length; i++) {
@@ -50,32 +47,29 @@ export class LineEndingGuard extends Transform {
         } else if (chunk[i + 1] === LF) {
           i++;
         } else {
-          if (this.mode === 'strict') return callback(this.bad('bare CR', i));
+          if (this.mode === 'strict') throw this.bad('bare CR', i);
           out.push(chunk.subarray(start, i), CRLF);
           start = i + 1;
         }
       } else if (b === LF) {
-        if (this.mode === 'strict') return callback(this.bad('bare LF', i));
+        if (this.mode === 'strict') throw this.bad('bare LF', i);
         out.push(chunk.subarray(start, i), CRLF);
         start = i + 1;
       } else if (b === NUL) {
-        if (this.mode === 'strict') return callback(this.bad('NUL', i));
+        if (this.mode === 'strict') throw this.bad('NUL', i);
         out.push(chunk.subarray(start, i));
         start = i + 1;
       }
     }
-    if (start < chunk.length) out.push(chunk.subarray(start));
+    if (start < chunk.length) out.push(start === 0 ? chunk : chunk.subarray(start));
     this.offset += chunk.length;
-    const data = out.length === 1 ? out[0] : Buffer.concat(out);
-    if (data.length > 0) this.push(data);
-    callback();
   }
 
-  override _flush(callback: TransformCallback): void {
-    if (!this.pendingCR) return callback();
+  end(out: Buffer[]): void {
+    if (!this.pendingCR) return;
     this.pendingCR = false;
-    if (this.mode === 'strict') return callback(this.bad('bare CR', 0));
-    callback(null, CRLF);
+    if (this.mode === 'strict') throw this.bad('bare CR', 0);
+    out.push(CRLF);
   }
 
   private bad(what: string, at: number): Error {

@@ -1,20 +1,18 @@
 // Enforces messages.maxSize while streaming: the chunk that crosses the limit is not
 // passed on and the stream fails with `message-too-large`, so the backend connection
 // is dropped before it could accept the message (DESIGN.md "Size is enforced while streaming").
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Stage } from './stage.ts';
 import { stageError } from './stage-error.ts';
 
-export class SizeGuard extends Transform {
+export class SizeGuard implements Stage {
   /** Bytes seen so far. */
   bytes = 0;
 
-  constructor(private readonly maxSize: number) {
-    super();
-  }
+  constructor(private readonly maxSize: number) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+  write(chunk: Buffer, out: Buffer[]): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.maxSize) return callback(stageError('message-too-large', `limit ${this.maxSize} bytes`));
-    callback(null, chunk);
+    if (this.bytes > this.maxSize) throw stageError('message-too-large', `limit ${this.maxSize} bytes`);
+    out.push(chunk);
   }
 }

@@ -1,7 +1,6 @@
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { buildFilters, FilterStage, runFilters, type ContentFilter } from '../../proxy/filters/index.ts';
+import { runStages } from '../../proxy/stages/stage.ts';
 import { compileRules, MAX_BODY, spamFilter, type SpamRuleConfig } from '../../proxy/filters/spam.ts';
 import { proxyConfigSchema } from '../../proxy/config/schema.ts';
 
@@ -131,16 +130,14 @@ describe('runFilters, FilterStage and buildFilters', () => {
     expect(runFilters([accept('a', [['X-A', '1']]), refuser, accept('b')], ctx()).end()).toEqual({ action: 'refuse', reason: 'spam', detail: 'nope' });
   });
 
-  it('FilterStage passes bytes through and fails with the refusal reason at the end', async () => {
-    const got: Buffer[] = [];
-    const sink = new Writable({ write: (c: Buffer, _e, cb) => void (got.push(c), cb()) });
+  it('FilterStage passes bytes through and fails with the refusal reason at the end', () => {
     const ok = new FilterStage([accept('a', [['X-A', '1']])], ctx());
-    await pipeline(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), ok, sink);
+    const got = [...runStages([ok], Buffer.from('ab')), ...runStages([ok], Buffer.from('cd')), ...runStages([ok], null)];
     expect(Buffer.concat(got).toString()).toBe('abcd');
     expect(ok.verdict).toEqual({ action: 'accept', headers: [['X-A', '1']] });
     const bad = new FilterStage([refuser], ctx());
-    const err = await pipeline(Readable.from([Buffer.from('x')]), bad, new Writable({ write: (_c, _e, cb) => cb() })).catch((e) => e);
-    expect(err).toMatchObject({ reason: 'spam', reply: { code: 554 } });
+    expect(runStages([bad], Buffer.from('x'))).toEqual([Buffer.from('x')]);
+    expect(() => runStages([bad], null)).toThrow(expect.objectContaining({ reason: 'spam', reply: expect.objectContaining({ code: 554 }) }));
   });
 
   it('builds worm + spam filters from the config', () => {
