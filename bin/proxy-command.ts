@@ -64,8 +64,7 @@ export async function proxyCommand(opts: { config: string; workers?: string }): 
       logger.info({ msg: `${signal}: draining`, timeoutMs: proxy.currentConfig().shutdownTimeout });
       void proxy.close().then(() => {
         logger.info({ msg: 'stopped' });
-        logger.flush();
-        resolve(EXIT.ok);
+        logger.flush(() => resolve(EXIT.ok));
       });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));

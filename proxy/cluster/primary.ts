@@ -93,8 +93,7 @@ export async function runPrimary(config: ProxyConfig, o: PrimaryOptions): Promis
         if (workers.size > 0) return;
         admin?.server.close();
         o.logger.info({ msg: 'stopped' });
-        o.logger.flush();
-        resolve(0);
+        o.logger.flush(() => resolve(0));
       };
       for (const w of workers) w.once('exit', done);
       done();

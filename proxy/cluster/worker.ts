@@ -29,9 +29,10 @@ export async function runWorker(config: ProxyConfig, workers: number): Promise<v
         break;
       case 'shutdown':
         void proxy.close().then(() => {
-          logger.flush();
-          send({ attitude: 'stopped' });
-          process.exit(0);
+          logger.flush(() => {
+            send({ attitude: 'stopped' });
+            process.exit(0);
+          });
         });
         break;
       case 'ask':
