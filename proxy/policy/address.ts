@@ -5,6 +5,7 @@
 // treat them as local: the proxy cannot know how the backend routes them.
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
+import { memoize } from './memo.ts';
 
 export interface ParsedAddress {
   /** Local part with quotes and backslash escapes removed. */
@@ -95,14 +96,14 @@ export function addressTrick(addr: string): AddressTrick | null {
 }
 
 /** Lower case, IDNA to-ASCII, no trailing dot; null when it is not a valid host name. */
-export function normalizeDomain(domain: string): string | null {
+export const normalizeDomain = memoize((domain: string): string | null => {
   const trimmed = domain.trim().replace(/\.$/, '');
   if (trimmed === '') return null;
   const ascii = domainToASCII(trimmed);
   if (ascii === '' || ascii.length > 253) return null;
   const labels = ascii.split('.');
   return labels.every((l) => /^[a-z0-9_-]{1,63}$/.test(l)) ? ascii : null;
-}
+});
 
 interface ServedSet {
   exact: Set<string>;

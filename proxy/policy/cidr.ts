@@ -3,6 +3,7 @@
 // entries, or a deny list could be walked around just by connecting over IPv6.
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { memoize } from './memo.ts';
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
@@ -59,13 +60,13 @@ function parseEntry(entry: string): Range | null {
  * for IPv6, because one host usually holds a whole /64 and could otherwise step
  * around every per-client limit by changing its address.
  */
-export function clientKey(ip: string): string {
+export const clientKey = memoize((ip: string): string => {
   const addr = parseIp(ip);
   if (!addr) return ip;
   if (addr.kind() === 'ipv4') return addr.toString();
   const parts = (addr as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
   return `${parts.join(':')}::/64`;
-}
+});
 
 // Config arrays are replaced, never mutated, on reload: parse each list once.
 const lists = new WeakMap<readonly string[], CidrList>();
