@@ -1,31 +1,34 @@
-// Relay throughput: the same smtp-source load straight at smtp-sink and through the
-// proxy, in the same run, as messages/s and the ratio (issue: reference proxy).
+// Relay throughput: the same smtp-source load straight at a sink and through each
+// relay, in the same run, as messages/s, the ratio, and the CPU each process spent
+// per message (issue: reference proxy). Every relay runs in a process of its own.
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import os from 'node:os';
 import { startCliProxy } from './cli-proxy.ts';
-import { parseProxyConfig } from '../proxy/config/load.ts';
-import { Proxy } from '../proxy/proxy.ts';
+import { cpuMicros, startBenchChild } from './child-process.ts';
 import { startSink } from '../test/helpers/postfix-tools.ts';
-import { startNaiveRelay } from './naive-relay.ts';
 
 export interface RelayFigures {
   mode: string;
+  /** messages/s */
   direct: number;
+  splice: number;
   naive: number;
   proxied: number;
-  /** attitude proxy --workers <cores>, in its own processes */
+  /** attitude proxy --workers <cores> */
   cluster: number;
   ratio: number;
+  /** CPU µs per message of each process (null where /proc cannot tell) */
+  cpu: { sink: number | null; splice: number | null; naive: number | null; proxied: number | null };
 }
 
-/** `attitude proxy --workers N` relaying to the sink, with every limit out of the way. */
-function startCluster(sinkAddress: string, workers: number) {
+/** `attitude proxy --workers N` relaying to the sink, every defense on, every limit out of the way, logging each transaction. */
+function startAttitude(sinkAddress: string, workers: number) {
   return startCliProxy(
     [
       'connections: { max: 10000, perClient: 10000, rate: off }',
       'messages: { rate: off, senderRate: off, recipientRate: off, maxRecipients: 1000 }',
       'throttle: { perClient: off, global: off }',
+      'relay: { domains: [example.test] }',
       `backends: { servers: [{ name: sink, address: ${sinkAddress}, maxConnections: 100 }] }`,
     ],
     workers,
@@ -47,42 +50,20 @@ function smtpSource(port: number, keep: boolean, sessions: number, messages: num
   });
 }
 
-export interface SinkHandle {
-  port: number;
-  address: string;
-  stop(): Promise<void>;
-}
-
-/** The mock backend in a child process, so it does not share the proxy's event loop. */
-export async function startMockSink(): Promise<SinkHandle> {
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../bin/run-ts.js'), path.resolve(import.meta.dirname, 'mock-sink.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
-  return {
-    port,
-    address: `127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
+/** Runs the load at `port` and reads the CPU `pid` spent on it. */
+async function measure(port: number, pid: number | undefined, keep: boolean, opts: { sessions: number; messages: number; size: number }) {
+  const before = cpuMicros(pid);
+  const rate = await smtpSource(port, keep, opts.sessions, opts.messages, opts.size);
+  const after = cpuMicros(pid);
+  return { rate, cpu: before === null || after === null ? null : (after - before) / opts.messages };
 }
 
 export async function benchRelay(opts: { messages: number; sessions: number; size: number; sink: 'smtp-sink' | 'mock' }): Promise<RelayFigures[]> {
-  const sink: SinkHandle = opts.sink === 'mock' ? await startMockSink() : await startSink([], false);
-  const proxy = await Proxy.start(
-    parseProxyConfig({
-      listen: '127.0.0.1:0',
-      connections: { max: 10_000, perClient: 10_000, rate: 'off' },
-      messages: { rate: 'off', senderRate: 'off', recipientRate: 'off', maxRecipients: 1000 },
-      throttle: { perClient: 'off', global: 'off' },
-      relay: { domains: ['example.test'] },
-      backends: { servers: [{ name: 'sink', address: sink.address, maxConnections: 100 }] },
-      log: { level: 'silent' },
-    }),
-    { processMetrics: false },
-  );
-  const naive = await startNaiveRelay(sink.port);
-  const clustered = await startCluster(sink.address, os.availableParallelism());
+  const sink = opts.sink === 'mock' ? await startBenchChild('mock-sink.ts') : await startSink([], false);
+  const splice = await startBenchChild('tcp-splice.ts', [String(sink.port)]);
+  const naive = await startBenchChild('naive-relay.ts', [String(sink.port)]);
+  const attitude = await startAttitude(sink.address, 1);
+  const clustered = await startAttitude(sink.address, os.availableParallelism());
   const out: RelayFigures[] = [];
   try {
     for (const keep of [true, false]) {
@@ -90,21 +71,29 @@ export async function benchRelay(opts: { messages: number; sessions: number; siz
       // warm up every path (JIT, pools) before measuring: a Node process needs a few
       // thousand messages before its hot paths are compiled; the naive relay's banner
       // delay makes its warm-up with one message per connection a short one
-      for (const port of [sink.port, naive.port, proxy.address.port, clustered.port]) {
+      for (const port of [sink.port, splice.port, naive.port, attitude.port, clustered.port]) {
         const warm = port === naive.port && !keep ? 200 : Math.min(3000, opts.messages);
         await smtpSource(port, keep, opts.sessions, warm, opts.size);
       }
-      const direct = await smtpSource(sink.port, keep, opts.sessions, opts.messages, opts.size);
+      const direct = await measure(sink.port, sink.pid, keep, opts);
+      const spliced = await measure(splice.port, splice.pid, keep, opts);
       // the naive relay holds every banner 100 ms: fewer messages keep its run short
-      const naiveRate = await smtpSource(naive.port, keep, opts.sessions, keep ? opts.messages : Math.min(opts.messages, 1000), opts.size);
-      const proxied = await smtpSource(proxy.address.port, keep, opts.sessions, opts.messages, opts.size);
+      const naiveRun = await measure(naive.port, naive.pid, keep, { ...opts, messages: keep ? opts.messages : Math.min(opts.messages, 1000) });
+      const proxied = await measure(attitude.port, attitude.child.pid, keep, opts);
       const cluster = await smtpSource(clustered.port, keep, opts.sessions, opts.messages, opts.size);
-      out.push({ mode, direct, naive: naiveRate, proxied, cluster, ratio: proxied / direct });
+      out.push({
+        mode,
+        direct: direct.rate,
+        splice: spliced.rate,
+        naive: naiveRun.rate,
+        proxied: proxied.rate,
+        cluster,
+        ratio: proxied.rate / direct.rate,
+        cpu: { sink: direct.cpu, splice: spliced.cpu, naive: naiveRun.cpu, proxied: proxied.cpu },
+      });
     }
   } finally {
-    await naive.close();
-    await clustered.stop();
-    await proxy.close(1000);
+    await Promise.all([splice.stop(), naive.stop(), attitude.stop(), clustered.stop()]);
     await sink.stop();
   }
   return out;

@@ -2,13 +2,13 @@
 // actors generate and how many connections they hold, against a mock backend
 // in this process, in a process of its own, and through the in-process proxy.
 // Run alone: node bin/run-ts.js bench/simulator-capacity.ts
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { parseProxyConfig } from '../proxy/config/load.ts';
 import { Proxy } from '../proxy/proxy.ts';
 import type { HostPort } from '../proxy/config/fields.ts';
 import { runActors } from '../simulator/harness.ts';
 import { MockBackend } from '../simulator/mock-backend.ts';
+import { startBenchChild } from './child-process.ts';
 
 export interface CapacityRow {
   setup: string;
@@ -16,13 +16,6 @@ export interface CapacityRow {
   messagesPerSecond: number;
   connectionsHeld: number;
   connectionsWanted: number;
-}
-
-async function childSink(): Promise<{ target: HostPort; child: ChildProcess }> {
-  const root = path.resolve(import.meta.dirname, '..');
-  const child = spawn(process.execPath, [path.join(root, 'bin/run-ts.js'), path.join(root, 'bench/mock-sink.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
-  return { target: { host: '127.0.0.1', port }, child };
 }
 
 async function measure(setup: string, target: HostPort, rate: number, connections: number): Promise<CapacityRow> {
@@ -75,11 +68,11 @@ export async function benchSimulator(rate = 4000, connections = 5000): Promise<C
   } finally {
     await mock.stop();
   }
-  const sink = await childSink();
+  const sink = await startBenchChild('mock-sink.ts');
   try {
-    rows.push(await measure('mock backend in its own process', sink.target, rate, connections));
+    rows.push(await measure('mock backend in its own process', { host: '127.0.0.1', port: sink.port }, rate, connections));
   } finally {
-    sink.child.kill('SIGTERM');
+    await sink.stop();
   }
   return rows;
 }

@@ -34,6 +34,7 @@ export interface Sink {
   port: number;
   address: string;
   dir: string;
+  pid: number | undefined;
   /** The messages smtp-sink dumped, each with its X-Client-Addr / X-Mail-Args / X-Rcpt-Args preamble. */
   dumps(): string[];
   stop(): Promise<void>;
@@ -68,6 +69,7 @@ export async function startSink(extraArgs: string[] = [], dump = true): Promise<
     port,
     address: `127.0.0.1:${port}`,
     dir,
+    pid: child.pid,
     dumps: () => readdirSync(dir).sort().map((f) => readFileSync(path.join(dir, f), 'latin1')),
     stop: async () => {
       if (child.exitCode === null) {
