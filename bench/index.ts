@@ -5,12 +5,13 @@ import { benchIdle } from './idle-connections.ts';
 import { benchSimulator, printCapacity } from './simulator-capacity.ts';
 
 const messages = Number(process.env.BENCH_MESSAGES ?? 4000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 console.log(`attitude bench on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
 const us = (v: number | null) => (v === null ? '-' : `${v.toFixed(0)} µs`);
 for (const sink of ['mock', 'smtp-sink'] as const) {
   const label = sink === 'mock' ? 'the mock backend (smtp-server, own process)' : "Postfix's smtp-sink (C)";
-  console.log(`relay: ${messages} messages of 1 KB, 20 parallel sessions from smtp-source; sink: ${label}`);
-  const rows = await benchRelay({ messages, sessions: 20, size: 1024, sink });
+  console.log(`relay: ${messages} messages of 1 KB, 20 parallel sessions from smtp-source, median of ${rounds} rounds; sink: ${label}`);
+  const rows = await benchRelay({ messages, sessions: 20, size: 1024, rounds, sink });
   const cores = os.availableParallelism();
   console.log(`  mode                          direct msg/s   tcp splice   naive relay   attitude   attitude/direct   attitude/naive   --workers ${cores}   /direct`);
   for (const r of rows) {
