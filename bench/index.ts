@@ -26,7 +26,7 @@ for (const sink of ['mock', 'smtp-sink'] as const) {
 }
 console.log('tcp splice = bytes copied between the two sockets, no SMTP: the ceiling for any relay in Node on these cores');
 console.log('naive relay = smtp-server defaults (100 ms banner delay, reverse DNS) + pooled nodemailer, buffering each message');
-console.log('attitude = attitude proxy --workers 1, every defense and filter on, one log line per transaction\n');
+console.log('attitude = attitude proxy --workers 1: relay checks, smuggling guard and filters on, rate limits off (one client address), a log line per transaction\n');
 
 const idleTarget = Number(process.env.BENCH_IDLE ?? 10_000);
 console.log(`idle connections: ${idleTarget} greeted connections held open against attitude proxy --workers 1 (one process)`);

@@ -21,7 +21,7 @@ export interface RelayFigures {
   cpu: { sink: number | null; splice: number | null; naive: number | null; proxied: number | null };
 }
 
-/** `attitude proxy --workers N` relaying to the sink, every defense on, every limit out of the way, logging each transaction. */
+/** `attitude proxy --workers N` relaying to the sink: checks and filters on, the rate limits off (the load comes from one address), logging each transaction. */
 function startAttitude(sinkAddress: string, workers: number) {
   return startCliProxy(
     [
