@@ -32,6 +32,14 @@ export class LineSplitter {
     while (start < chunk.length) {
       const lf = chunk.indexOf(0x0a, start);
       const end = lf < 0 ? chunk.length : lf + 1;
+      if (lf >= 0 && this.pendingLength === 0 && end - start <= this.maxPiece) {
+        // the common case, a whole line inside the chunk: straight out as a view of it
+        const lineStart = this.lineStart;
+        this.lineStart = true;
+        this.onPiece(chunk.subarray(start, end), lineStart, true);
+        start = end;
+        continue;
+      }
       let seg = chunk.subarray(start, end);
       while (this.pendingLength + seg.length > this.maxPiece) {
         const take = this.maxPiece - this.pendingLength;
@@ -133,7 +141,7 @@ export class MimeScanner {
     if (!this.part.leaf) return; // preamble or epilogue of a multipart
     if (this.nested) return this.nested.scanner.write(this.nested.decode(piece));
     this.on.body?.(piece, this.part, lineStart);
-    if (lineStart && /^(text|application)\//.test(this.part.contentType)) this.inlineNames(piece);
+    if (lineStart && this.on.fileName && (piece[0] === 0x62 || piece[0] === 0x3d) && /^(text|application)\//.test(this.part.contentType)) this.inlineNames(piece);
   }
 
   /** A `--boundary` or `--boundary--` line of any open multipart; inner ones are closed with it. */
@@ -243,9 +251,8 @@ export class MimeScanner {
     this.on.partEnd?.(this.part);
   }
 
-  /** uuencode `begin 644 name` and yEnc `=ybegin ... name=x` lines carry file names in the body. */
+  /** uuencode `begin 644 name` and yEnc `=ybegin ... name=x` lines (starting with `b` or `=`) carry file names in the body. */
   private inlineNames(piece: Buffer): void {
-    if (piece[0] !== 0x62 && piece[0] !== 0x3d) return;
     const line = piece.toString('utf8').replace(/\r?\n$/, '');
     const uu = /^begin(?:-base64)? [0-7]{3,4} (.+)$/.exec(line);
     if (uu) return this.on.fileName?.(uu[1], this.part, 'uuencode');

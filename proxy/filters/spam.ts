@@ -145,9 +145,9 @@ class SpamRun implements FilterRun {
     if (this.bodyBytes >= MAX_BODY) return;
     this.bodyBytes += piece.length;
     const text = piece.toString('utf8');
-    this.facts.urls += text.match(/\bhttps?:\/\//gi)?.length ?? 0;
+    if (text.includes('://')) this.facts.urls += text.match(/\bhttps?:\/\//gi)?.length ?? 0;
     if (!lineStart) return; // rules see each line's first MAX_LINE bytes
-    const line = text.replace(/\r?\n$/, '');
+    const line = withoutLineEnd(text);
     // a rule counts once: one that already hit need not look at more lines
     for (const rule of this.rules) if (rule.body && !this.hits.has(rule) && rule.body(line)) this.hits.add(rule);
   }
@@ -155,6 +155,11 @@ class SpamRun implements FilterRun {
 
 function decoderOf(d: Base64Decoder): (piece: Buffer) => Buffer {
   return (piece) => d.write(piece);
+}
+
+function withoutLineEnd(text: string): string {
+  if (!text.endsWith('\n')) return text;
+  return text.slice(0, text.endsWith('\r\n') ? -2 : -1);
 }
 
 function round(n: number): number {

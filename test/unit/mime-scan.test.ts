@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEncodedWords, parseHeaderValue } from '../../proxy/filters/mime-params.ts';
 import { LineSplitter, MAX_DEPTH, MAX_LINE, MimeScanner, type PartInfo } from '../../proxy/filters/mime-scan.ts';
@@ -149,5 +150,30 @@ describe('LineSplitter', () => {
       ['ij\n', false, true],
       ['xy', true, true],
     ]);
+  });
+
+  it('gives the same pieces however the input is split into chunks (property)', () => {
+    const pieces = (chunks: Buffer[]) => {
+      const out: Array<[string, boolean, boolean]> = [];
+      const s = new LineSplitter((p, start, end) => out.push([p.toString('latin1'), start, end]), 4);
+      for (const c of chunks) s.write(Buffer.from(c)); // a copy: the splitter must not keep views of a reused chunk
+      s.end();
+      return out;
+    };
+    const bytes = fc.array(fc.constantFrom(0x61, 0x62, 0x0d, 0x0a), { maxLength: 60 });
+    fc.assert(
+      fc.property(bytes, fc.array(fc.nat(60), { maxLength: 5 }), (data, cuts) => {
+        const buf = Buffer.from(data);
+        const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let prev = 0;
+        for (const p of [...points, buf.length]) {
+          chunks.push(buf.subarray(prev, p));
+          prev = p;
+        }
+        expect(pieces(chunks)).toEqual(pieces([buf]));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
