@@ -4,6 +4,7 @@ import { DotStuffer } from '../../proxy/stages/dot-stuff.ts';
 import { LineEndingGuard, type LineEndingMode } from '../../proxy/stages/line-endings.ts';
 import { SizeGuard } from '../../proxy/stages/size-guard.ts';
 import { runStages, type Stage } from '../../proxy/stages/stage.ts';
+import { cutAt } from '../helpers/chunks.ts';
 
 interface Outcome {
   out: Buffer;
@@ -117,13 +118,7 @@ describe('LineEndingGuard normalize + DotStuffer', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(alphabet, fc.integer({ min: 0, max: 255 })), { maxLength: 200 }), fc.array(fc.nat(200), { maxLength: 6 }), async (bytes, cuts) => {
         const data = Buffer.from(bytes);
-        const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-        const chunks: Buffer[] = [];
-        let prev = 0;
-        for (const p of [...points, data.length]) {
-          chunks.push(data.subarray(prev, p));
-          prev = p;
-        }
+        const chunks = cutAt(data, cuts);
         const stuffer = new DotStuffer();
         const { out, error } = await run(chunks, [new LineEndingGuard('normalize'), stuffer]);
         expect(error).toBeNull();
