@@ -3,7 +3,7 @@
 // proxy that honours XCLIENT like a production Postfix does. Needs root (Postfix's
 // daemons drop to the postfix user) and Debian's postfix package.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitListening } from './postfix-tools.ts';
@@ -103,6 +103,7 @@ export async function startPostfix(relayhost: string, relayDomains = 'example.te
     } catch {
       // nothing logged
     }
+    rmSync(dir, { recursive: true, force: true });
     throw new PostfixUnavailable(`Postfix did not start on 127.0.0.1:${port}${log ? `:\n${log}` : ''}`);
   }
   return {
@@ -127,6 +128,7 @@ export async function startPostfix(relayhost: string, relayDomains = 'example.te
         await exited;
         clearTimeout(timer);
       }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,7 @@
 // Postfix's smtp-sink and smtp-source and swaks, as real peers of the proxy.
 // CI installs them (.ci/run); elsewhere a missing tool skips its tests.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,6 +76,7 @@ export async function startSink(extraArgs: string[] = [], dump = true): Promise<
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,6 @@
 // `attitude proxy` as a service: startup, admin endpoint, SIGHUP reload, SIGTERM drain.
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RawClient } from '../helpers/raw-smtp.ts';
@@ -10,6 +10,8 @@ import type { MockBackend } from '../../simulator/mock-backend.ts';
 
 let mocks: MockBackend[] = [];
 let running: Running | undefined;
+const tmp = mkdtempSync(path.join(tmpdir(), 'attitude-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 afterEach(async () => {
   if (running && running.child.exitCode === null) {
     running.child.kill('SIGKILL');
@@ -21,8 +23,7 @@ afterEach(async () => {
 });
 
 function configFile(servers: MockBackend[], extra = ''): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'attitude-cli-'));
-  const file = path.join(dir, 'proxy.yaml');
+  const file = path.join(mkdtempSync(path.join(tmp, 'config-')), 'proxy.yaml');
   writeConfig(file, servers, extra);
   return file;
 }
@@ -42,8 +43,7 @@ async function started(r: Running): Promise<{ port: number; admin: string }> {
 
 describe.each([1, 2])('attitude proxy --workers %i', (workers) => {
   it('exits 104 with every problem listed for a bad config', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'attitude-cli-'));
-    const file = path.join(dir, 'bad.yaml');
+    const file = path.join(tmp, `bad-${workers}.yaml`);
     writeFileSync(file, 'listen: nowhere\nbackends:\n  servers:\n    - { name: mx1 }\n');
     running = runCli(['proxy', '--config', file, '--workers', String(workers)]);
     expect(await running.exited).toBe(104);

@@ -1,7 +1,7 @@
 // Relay details: STARTTLS when configured, the per-backend connection cap, the log line.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -21,8 +21,12 @@ afterEach(async () => {
   mocks = [];
 });
 
+const tlsDirs: string[] = [];
+afterAll(() => tlsDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function selfSigned(): { key: string; cert: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'attitude-tls-'));
+  tlsDirs.push(dir);
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=mx.attitude.test'], { stdio: 'ignore' });

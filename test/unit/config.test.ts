@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProxyConfig, parseProxyConfig } from '../../proxy/config/load.ts';
@@ -89,7 +89,9 @@ describe('proxy config', () => {
     const file = path.join(dir, 'broken.yaml');
     writeFileSync(file, 'listen: 127.0.0.1:2525\nbackends:\n  servers: [\n');
     const list = problems(() => loadProxyConfig(file));
+    const missing = problems(() => loadProxyConfig(path.join(dir, 'missing.yaml')));
+    rmSync(dir, { recursive: true, force: true });
     expect(list[0]).toMatch(/^line \d+: /);
-    expect(problems(() => loadProxyConfig(path.join(dir, 'missing.yaml')))[0]).toMatch(/cannot read file/);
+    expect(missing[0]).toMatch(/cannot read file/);
   });
 });
