@@ -31,6 +31,15 @@ function sink(room: number) {
   return s;
 }
 
+/** A pump from a source the test pushes into, to a sink with room for `room` chunks. */
+function pumping(room: number) {
+  const source = new Readable({ read() {} });
+  const s = sink(room);
+  return { source, s, done: pump(source, [], s) };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
 const upper: Stage = { write: (c, out) => void out.push(Buffer.from(c.toString().toUpperCase())), end: (out) => void out.push(Buffer.from('!')) };
 
 describe('pump', () => {
@@ -41,18 +50,16 @@ describe('pump', () => {
   });
 
   it('pauses the source while the sink wants a drain, and goes on after it', async () => {
-    const source = new Readable({ read() {} });
-    const s = sink(1);
-    const done = pump(source, [], s);
+    const { source, s, done } = pumping(1);
     source.push(Buffer.from('one'));
     source.push(Buffer.from('two'));
-    await new Promise((r) => setImmediate(r));
+    await tick();
     expect(s.waiting()).toBe(true);
     expect(source.isPaused()).toBe(true);
     expect(Buffer.concat(s.got).toString()).toBe('one'); // 'two' waits in the source
     s.drain();
     source.push(null);
-    await new Promise((r) => setImmediate(r));
+    await tick();
     if (s.waiting()) s.drain();
     await done;
     expect(Buffer.concat(s.got).toString()).toBe('onetwo');
@@ -72,18 +79,15 @@ describe('pump', () => {
   });
 
   it('rejects when the backend connection broke while the pump waited for a drain', async () => {
-    const source = new Readable({ read() {} });
-    const s = sink(1);
-    const done = pump(source, [], s);
+    const { source, s, done } = pumping(1);
     source.push(Buffer.from('x'));
-    await new Promise((r) => setImmediate(r));
+    await tick();
     s.drain(new Error('backend closed the connection'));
     await expect(done).rejects.toThrow('backend closed the connection');
   });
 
   it('rejects when the client goes away before the end of the message', async () => {
-    const source = new Readable({ read() {} });
-    const done = pump(source, [], sink(100));
+    const { source, done } = pumping(100);
     source.push(Buffer.from('half a message'));
     source.destroy();
     await expect(done).rejects.toThrow('went away');
