@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { SmtpClientError } from '../errors.ts';
 import type { DataSink } from './pump.ts';
+import { ReplyLines } from './reply-lines.ts';
 
 export interface SmtpReply {
   code: number;
@@ -40,8 +41,7 @@ export class SmtpClient {
   capabilities = new Map<string, string>();
   /** Why the connection can no longer be used (null while healthy). */
   broken: SmtpClientError | null = null;
-  private buffer = '';
-  private lines: string[] = [];
+  private readonly reader = new ReplyLines();
   private pending: Pending[] = [];
   private onBroken: Array<(err: SmtpClientError) => void> = [];
 
@@ -239,27 +239,13 @@ export class SmtpClient {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffer += chunk.toString('latin1');
-    let start = 0;
-    for (;;) {
-      const nl = this.buffer.indexOf('\n', start);
-      if (nl < 0) break;
-      const end = nl > start && this.buffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      this.lines.push(this.buffer.slice(start, end));
-      start = nl + 1;
-      const line = this.lines[this.lines.length - 1];
-      if (line.length >= 4 && line[3] === '-') continue;
-      this.completeReply();
-    }
-    this.buffer = this.buffer.slice(start);
-    if (this.buffer.length > MAX_REPLY_BYTES) this.destroy(new SmtpClientError('EPROTOCOL', 'backend reply line too long'));
+    this.reader.feed(chunk, (lines) => this.completeReply(lines));
+    if (this.reader.pendingBytes > MAX_REPLY_BYTES) this.destroy(new SmtpClientError('EPROTOCOL', 'backend reply line too long'));
   }
 
   private replies: SmtpReply[] = [];
 
-  private completeReply(): void {
-    const lines = this.lines;
-    this.lines = [];
+  private completeReply(lines: string[]): void {
     const code = Number(lines[lines.length - 1].slice(0, 3));
     if (!(code >= 200 && code < 600) || lines.some((l) => !/^\d{3}([ -]|$)/.test(l))) {
       this.destroy(new SmtpClientError('EPROTOCOL', `backend sent a malformed reply: ${JSON.stringify(lines.join('\n').slice(0, 200))}`));

@@ -2,6 +2,7 @@
 // and the reason: the reference proxy's label when the text is one of its
 // replies, otherwise a short cause guessed from the code (any proxy can be a target).
 import { REPLIES } from '../../proxy/replies.ts';
+import { ReplyLines } from '../../proxy/relay/reply-lines.ts';
 import type { ReplyInfo } from '../events.ts';
 
 export interface SmtpReply {
@@ -10,30 +11,21 @@ export interface SmtpReply {
   text: string;
 }
 
-/** Gathers received bytes into whole replies (multi-line ones joined), however reads split them. */
+/** Whole replies (multi-line ones joined) from received bytes; any target may send garbage, so nothing is refused. */
 export class ReplyReader {
-  private buffer = '';
-  private lines: string[] = [];
+  private readonly lines = new ReplyLines();
 
   /** Bytes of an unfinished line (a peer that never ends its line is cut off by the caller). */
   get pendingBytes(): number {
-    return this.buffer.length;
+    return this.lines.pendingBytes;
   }
 
   feed(data: Buffer): SmtpReply[] {
-    this.buffer += data.toString('latin1');
     const replies: SmtpReply[] = [];
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(nl + 1);
-      this.lines.push(line);
-      if (line.length < 4 || line[3] !== '-') {
-        const code = Number(line.slice(0, 3));
-        replies.push({ code: Number.isFinite(code) ? code : 0, text: this.lines.map((l) => l.slice(4)).join('\n') });
-        this.lines = [];
-      }
-    }
+    this.lines.feed(data, (lines) => {
+      const code = Number(lines[lines.length - 1].slice(0, 3));
+      replies.push({ code: Number.isFinite(code) ? code : 0, text: lines.map((l) => l.slice(4)).join('\n') });
+    });
     return replies;
   }
 }
