@@ -9,6 +9,7 @@
 // refuses is refused at RCPT, as Postfix does with smtpd_delay_reject.
 import type { Readable } from 'node:stream';
 import type { Stage } from '../stages/stage.ts';
+import type { StageFailure } from '../stages/stage-error.ts';
 import type { Backend } from '../balancer/backend.ts';
 import type { Balancer } from '../balancer/balancer.ts';
 import { SmtpClientError } from '../errors.ts';
@@ -29,11 +30,6 @@ export interface TransactionOptions {
 
 /** What a step ended with: the backend's reply, or a reply the proxy made up. */
 export type StepResult = { ok: true; reply: SmtpReply } | { ok: false; reply: Reply };
-
-/** A stage failure that carries its own reply (size guard, line endings, filters). */
-export interface StageError extends Error {
-  reply?: Reply;
-}
 
 const OK: SmtpReply = { code: 250, text: '2.1.0 Ok', lines: ['2.1.0 Ok'] };
 
@@ -57,12 +53,7 @@ export class RelayTransaction {
 
   /** Chooses a backend and gets a connection to it: failover here covers backends that are down. */
   async begin(): Promise<StepResult> {
-    for (;;) {
-      const backend = this.o.balancer.choose({ sender: this.o.sender, clientIp: this.o.who.ip }, this.tried);
-      if (!backend) return { ok: false, reply: reply('no-backend') };
-      this.tried.add(backend);
-      if (await this.attach(backend)) return { ok: true, reply: OK };
-    }
+    return (await this.attachNext()) ? { ok: true, reply: OK } : { ok: false, reply: reply('no-backend') };
   }
 
   async addRecipient(rcpt: string): Promise<StepResult> {
@@ -116,7 +107,7 @@ export class RelayTransaction {
       await pump(message, stages, sink);
     } catch (err) {
       // Never let the backend see a final dot for a message we did not get or refused.
-      const stageError = err as StageError;
+      const stageError = err as Error & Partial<StageFailure>;
       const backendFailure = client.broken && client.broken.code !== 'EABORTED' ? client.broken : null;
       client.destroy(new SmtpClientError('EABORTED', `DATA aborted: ${stageError.message}`));
       this.release(false);
@@ -188,6 +179,16 @@ export class RelayTransaction {
     }
   }
 
+  /** Connects to the next backend not tried yet that can be had; false when none is left. */
+  private async attachNext(): Promise<boolean> {
+    for (;;) {
+      const backend = this.o.balancer.choose({ sender: this.o.sender, clientIp: this.o.who.ip }, this.tried);
+      if (!backend) return false;
+      this.tried.add(backend);
+      if (await this.attach(backend)) return true;
+    }
+  }
+
   /** Gets a connection to `backend`; false (and the backend marked) when it cannot be had. */
   private async attach(backend: Backend): Promise<boolean> {
     try {
@@ -222,11 +223,7 @@ export class RelayTransaction {
    * accepted so far and `rcpt` (when given), replayed in one pipelined write.
    */
   private async moveOn(rcpt: string | null): Promise<StepResult> {
-    for (;;) {
-      const backend = this.o.balancer.choose({ sender: this.o.sender, clientIp: this.o.who.ip }, this.tried);
-      if (!backend) return { ok: false, reply: reply('no-backend') };
-      this.tried.add(backend);
-      if (!(await this.attach(backend))) continue;
+    while (await this.attachNext()) {
       const client = this.client!;
       const steps = [this.mailLine, ...this.recipients.map((r) => `RCPT TO:<${r}>`)];
       if (rcpt !== null) steps.push(`RCPT TO:<${rcpt}>`);
@@ -254,6 +251,7 @@ export class RelayTransaction {
         this.fail(err);
       }
     }
+    return { ok: false, reply: reply('no-backend') };
   }
 
   /** Lets go of the current backend connection; `reusable` when nothing stands on it. */
