@@ -40,6 +40,7 @@ export const REPLIES = {
   'relay-denied': { code: 554, enhanced: '5.7.1', text: 'relay access denied' },
   'address-trick': { code: 550, enhanced: '5.7.1', text: 'address form not accepted (percent hack, bang path or IP literal)' },
   'auth-required-tls': { code: 538, enhanced: '5.7.11', text: 'encryption required for requested authentication mechanism' },
+  'need-mail': { code: 503, enhanced: '5.5.1', text: 'need MAIL command' },
   // DATA
   'message-too-large': { code: 552, enhanced: '5.3.4', text: 'message too large' },
   'bad-line-ending': { code: 550, enhanced: '5.6.0', text: 'bare CR, bare LF or NUL in message data not accepted' },
@@ -50,6 +51,8 @@ export const REPLIES = {
   'no-backend': { code: 451, enhanced: '4.3.2', text: 'no mail server available, try again later' },
   'backend-failed': { code: 451, enhanced: '4.4.2', text: 'mail server connection failed, try again later' },
   'backend-timeout': { code: 451, enhanced: '4.4.2', text: 'mail server did not answer in time, try again later' },
+  // the proxy's own fault: the client keeps the message and retries
+  'internal-error': { code: 451, enhanced: '4.3.0', text: 'internal error' },
 } as const satisfies Record<string, Entry>;
 
 export type ReplyReason = keyof typeof REPLIES;

@@ -6,7 +6,7 @@ import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 
 import type { Balancer } from '../balancer/balancer.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import type { ProxyEmitter, Stage } from '../events.ts';
-import { formatReply, type Reply } from '../replies.ts';
+import { formatReply, reply, type Reply } from '../replies.ts';
 import { receivedHeader } from '../relay/message.ts';
 import { DotStuffer } from '../stages/dot-stuff.ts';
 import { HoldBack } from '../stages/hold-back.ts';
@@ -106,7 +106,7 @@ export class SessionHooks {
 
   async onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): Promise<void> {
     const state = this.state(session);
-    if (!state?.tx) return cb(replyError({ code: 503, enhanced: '5.5.1', text: 'need MAIL command' }));
+    if (!state?.tx) return cb(replyError(reply('need-mail')));
     const refusal = await this.ctx.checkRcpt?.(state, session, address.address);
     if (refusal) return this.refuse(state, 'rcpt', refusal, cb);
     const result = await state.tx.addRecipient(address.address);
@@ -118,7 +118,7 @@ export class SessionHooks {
     const tx = state?.tx;
     if (!state || !tx) {
       stream.resume();
-      return cb(replyError({ code: 503, enhanced: '5.5.1', text: 'need MAIL command' }));
+      return cb(replyError(reply('need-mail')));
     }
     const config = this.ctx.config();
     const id = `${session.id}.${session.transaction}`;
@@ -153,7 +153,7 @@ export class SessionHooks {
       },
       (err: Error) => {
         state.tx = null;
-        cb(replyError({ code: 451, enhanced: '4.3.0', text: `internal error: ${err.message}` }));
+        cb(replyError(reply('internal-error', err.message)));
       },
     );
   }
