@@ -2,10 +2,16 @@
 // rarely produces on demand (451 to MAIL, silence, garbage).
 import net from 'node:net';
 
-export type Script = (line: string) => string | null | 'hang' | 'close';
+/** The answer to a command line; `socket` lets a script stall the backend (pause it). */
+export type Script = (line: string, socket: net.Socket) => string | null | 'hang' | 'close';
 
-export async function scriptedBackend(script: Script, banner = '220 scripted.test ESMTP'): Promise<{ port: number; address: string; lines: string[]; close(): Promise<void> }> {
+export async function scriptedBackend(
+  script: Script,
+  banner = '220 scripted.test ESMTP',
+): Promise<{ port: number; address: string; lines: string[]; messages: string[]; close(): Promise<void> }> {
   const lines: string[] = [];
+  /** each message as received, dot-unstuffed, every line ended by CRLF */
+  const messages: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -13,22 +19,26 @@ export async function scriptedBackend(script: Script, banner = '220 scripted.tes
     socket.on('error', () => {});
     if (banner) socket.write(banner + '\r\n');
     let buffer = '';
-    let inData = false;
+    let body: string[] | null = null;
     socket.on('data', (d) => {
       buffer += d.toString('latin1');
       let nl: number;
       while ((nl = buffer.indexOf('\r\n')) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 2);
-        if (inData) {
-          if (line !== '.') continue;
-          inData = false;
+        if (body) {
+          if (line !== '.') {
+            body.push(line.startsWith('.') ? line.slice(1) : line, '\r\n');
+            continue;
+          }
+          messages.push(body.join(''));
+          body = null;
         }
         lines.push(line);
-        const answer = script(line);
+        const answer = script(line, socket);
         if (answer === 'close') return socket.destroy();
         if (answer === 'hang' || answer === null) continue;
-        if (/^DATA$/i.test(line) && answer.startsWith('354')) inData = true;
+        if (/^DATA$/i.test(line) && answer.startsWith('354')) body = [];
         socket.write(answer + '\r\n');
       }
     });
@@ -39,6 +49,7 @@ export async function scriptedBackend(script: Script, banner = '220 scripted.tes
     port,
     address: `127.0.0.1:${port}`,
     lines,
+    messages,
     close: () =>
       new Promise((r) => {
         for (const s of sockets) s.destroy();

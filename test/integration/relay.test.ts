@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import net from 'node:net';
 import nodemailer from 'nodemailer';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
-import { Proxy } from '../../proxy/proxy.ts';
-import { parseProxyConfig } from '../../proxy/config/load.ts';
+import type { Proxy } from '../../proxy/proxy.ts';
+import { scriptedBackend, smtpScript } from '../helpers/scripted-backend.ts';
 
 let mocks: MockBackend[] = [];
 let proxy: Proxy | undefined;
@@ -14,51 +13,6 @@ afterEach(async () => {
   proxy = undefined;
   mocks = [];
 });
-
-/** A backend that stops reading for `stallMs` as each message starts, then takes it whole. */
-async function stallingBackend(stallMs: number, onStall?: () => void): Promise<{ address: string; messages: Buffer[]; close(): Promise<void> }> {
-  const messages: Buffer[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.write('220 stalling.test ESMTP\r\n');
-    let data: Buffer[] | null = null;
-    let tail = Buffer.alloc(0);
-    let line = '';
-    socket.on('data', (chunk: Buffer) => {
-      if (data) {
-        data.push(chunk);
-        tail = Buffer.concat([tail, chunk.subarray(-5)]).subarray(-5);
-        if (!tail.equals(Buffer.from('\r\n.\r\n'))) return;
-        messages.push(Buffer.concat(data).subarray(0, -3));
-        data = null;
-        return void socket.write('250 2.0.0 queued\r\n');
-      }
-      line += chunk.toString('latin1');
-      for (let nl = line.indexOf('\r\n'); nl >= 0; nl = line.indexOf('\r\n')) {
-        const verb = line.slice(0, nl).split(/[ :]/)[0].toUpperCase();
-        line = line.slice(nl + 2);
-        if (verb === 'EHLO') socket.write('250-stalling.test\r\n250 PIPELINING\r\n');
-        else if (verb === 'QUIT') socket.end('221 bye\r\n');
-        else if (verb === 'DATA') {
-          data = [];
-          tail = Buffer.alloc(0);
-          socket.write('354 go ahead\r\n');
-          socket.pause();
-          onStall?.();
-          setTimeout(() => socket.resume(), stallMs);
-        } else socket.write('250 ok\r\n');
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    messages,
-    close: () => new Promise((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
-  };
-}
 
 describe('relay', () => {
   it('relays a message from nodemailer to the backend, with a trace header and 250 only after the backend', async () => {
@@ -124,12 +78,17 @@ describe('relay', () => {
     let c!: RawClient;
     // how much of the message the client still holds well into the stall: the proxy must have stopped reading
     let stuckAtClient = -1;
-    const backend = await stallingBackend(500, () => setTimeout(() => (stuckAtClient = c.socket.writableLength), 400));
+    const answer = smtpScript();
+    const backend = await scriptedBackend((line, socket) => {
+      if (/^DATA$/i.test(line)) {
+        socket.pause();
+        setTimeout(() => (stuckAtClient = c.socket.writableLength), 400);
+        setTimeout(() => socket.resume(), 500);
+      }
+      return answer(line, socket);
+    });
     try {
-      proxy = await Proxy.start(
-        parseProxyConfig({ listen: '127.0.0.1:0', messages: { maxSize: '20MB' }, throttle: { perClient: 'off', global: 'off' }, relay: { domains: ['example.test'] }, backends: { servers: [{ name: 'slow', address: backend.address }] }, log: { level: 'silent' } }),
-        { processMetrics: false },
-      );
+      proxy = await proxyFor([{ name: 'slow', address: backend.address }], { messages: { maxSize: '20MB' } });
       c = await RawClient.connect(proxy.address.port);
       await c.read();
       const line = 'z'.repeat(998) + '\r\n';
@@ -145,7 +104,7 @@ describe('relay', () => {
       // the kernel buffers of both legs hold a few MB; without backpressure the proxy would have taken it all
       expect(stuckAtClient).toBeGreaterThan(4 * 1024 * 1024);
       expect(backend.messages).toHaveLength(1);
-      const got = backend.messages[0].toString('latin1');
+      const got = backend.messages[0];
       const trace = got.slice(0, got.indexOf('From: a@sender.test'));
       expect(trace).toMatch(/^Received: [^]*\r\n$/);
       expect(got.slice(trace.length)).toBe(body);

@@ -44,6 +44,21 @@ function wire(out: Buffer, stuffer: DotStuffer): string {
   return '\r\n' + out.toString('latin1') + (stuffer.endsWithCrlf() ? '' : '\r\n') + '.\r\n';
 }
 
+/**
+ * `chunks` normalized and dot-stuffed as the proxy relays them, checked for what any
+ * backend must see: CRLF lines only, no NUL, one end of data at the very end.
+ */
+function relayed(chunks: Buffer[]): { out: Buffer; sent: string } {
+  const stuffer = new DotStuffer();
+  const { out, error } = run(chunks, [new LineEndingGuard('normalize'), stuffer]);
+  expect(error).toBeNull();
+  expect(onlyCrlf(out)).toBe(true);
+  expect(out.includes(0)).toBe(false);
+  const sent = wire(out, stuffer);
+  expect(sent.indexOf('\r\n.\r\n')).toBe(sent.length - 5);
+  return { out, sent };
+}
+
 // SEC Consult's end-of-data variants, and NUL ones, as smtp-server would hand them over
 const VARIANTS = ['\n.\n', '\n.\r\n', '\r.\r\n', '\r\n.\r', '\r.\r', '\r.\n', '\n.\r', '\r\n\x00.\r\n', '\r\n.\x00\r\n', '\n\x00.\n', '\r\n.\r\r\n'];
 
@@ -53,19 +68,19 @@ function smuggle(variant: string): Buffer {
 }
 
 describe('LineEndingGuard strict', () => {
-  it('passes CRLF-only data unchanged, at any split', async () => {
+  it('passes CRLF-only data unchanged, at any split', () => {
     const data = Buffer.from('a\r\n\r\n.b\r\nend\r\n');
     for (const chunks of splits(data)) {
-      const { out, error } = await run(chunks, [new LineEndingGuard('strict')]);
+      const { out, error } = run(chunks, [new LineEndingGuard('strict')]);
       expect(error).toBeNull();
       expect(out.equals(data)).toBe(true);
     }
   });
 
-  it.each(VARIANTS.map((v) => [JSON.stringify(v), v]))('refuses %s at every split and lets no bad byte through', async (_name, variant) => {
+  it.each(VARIANTS.map((v) => [JSON.stringify(v), v]))('refuses %s at every split and lets no bad byte through', (_name, variant) => {
     const data = smuggle(variant);
     for (const chunks of splits(data)) {
-      const { out, error } = await run(chunks, [new LineEndingGuard('strict')]);
+      const { out, error } = run(chunks, [new LineEndingGuard('strict')]);
       expect(error?.reason).toBe('bad-line-ending');
       expect(error?.reply?.code).toBe(550);
       expect(onlyCrlf(out)).toBe(true);
@@ -74,38 +89,32 @@ describe('LineEndingGuard strict', () => {
     }
   });
 
-  it('refuses a bare CR as the very last byte', async () => {
-    expect((await run([Buffer.from('abc\r\n'), Buffer.from('x\r')], [new LineEndingGuard('strict')])).error?.reason).toBe('bad-line-ending');
+  it('refuses a bare CR as the very last byte', () => {
+    expect((run([Buffer.from('abc\r\n'), Buffer.from('x\r')], [new LineEndingGuard('strict')])).error?.reason).toBe('bad-line-ending');
   });
 });
 
 describe('LineEndingGuard normalize + DotStuffer', () => {
-  it('turns bare CR and bare LF into CRLF and drops NUL', async () => {
-    const { out } = await run([Buffer.from('a\rb\nc\r\r\nd\x00e\r\n')], [new LineEndingGuard('normalize')]);
+  it('turns bare CR and bare LF into CRLF and drops NUL', () => {
+    const { out } = run([Buffer.from('a\rb\nc\r\r\nd\x00e\r\n')], [new LineEndingGuard('normalize')]);
     expect(out.toString('latin1')).toBe('a\r\nb\r\nc\r\n\r\nde\r\n');
   });
 
-  it('joins a CR at the end of one chunk with an LF at the start of the next', async () => {
-    const { out } = await run([Buffer.from('a\r'), Buffer.from('\nb\r'), Buffer.from(''), Buffer.from('\n')], [new LineEndingGuard('normalize')]);
+  it('joins a CR at the end of one chunk with an LF at the start of the next', () => {
+    const { out } = run([Buffer.from('a\r'), Buffer.from('\nb\r'), Buffer.from(''), Buffer.from('\n')], [new LineEndingGuard('normalize')]);
     expect(out.toString('latin1')).toBe('a\r\nb\r\n');
   });
 
-  it('turns a CR left at the end into CRLF', async () => {
-    const { out } = await run([Buffer.from('a\r')], [new LineEndingGuard('normalize')]);
+  it('turns a CR left at the end into CRLF', () => {
+    const { out } = run([Buffer.from('a\r')], [new LineEndingGuard('normalize')]);
     expect(out.toString('latin1')).toBe('a\r\n');
   });
 
-  it.each(VARIANTS.map((v) => [JSON.stringify(v), v]))('defuses %s at every split: the backend sees exactly one message', async (_name, variant) => {
+  it.each(VARIANTS.map((v) => [JSON.stringify(v), v]))('defuses %s at every split: the backend sees exactly one message', (_name, variant) => {
     const data = smuggle(variant);
     let first: string | null = null;
     for (const chunks of splits(data)) {
-      const stuffer = new DotStuffer();
-      const { out, error } = await run(chunks, [new LineEndingGuard('normalize'), stuffer]);
-      expect(error).toBeNull();
-      expect(onlyCrlf(out)).toBe(true);
-      expect(out.includes(0)).toBe(false);
-      const sent = wire(out, stuffer);
-      expect(sent.indexOf('\r\n.\r\n')).toBe(sent.length - 5);
+      const { sent } = relayed(chunks);
       // not even a lenient backend finds a dot alone between line breaks
       expect(/[\r\n]\.[\r\n]/.test(sent.slice(0, -5))).toBe(false);
       first ??= sent;
@@ -113,21 +122,14 @@ describe('LineEndingGuard normalize + DotStuffer', () => {
     }
   });
 
-  it('random bytes in normalize mode: only CRLF lines and no end-of-data inside (property)', async () => {
+  it('random bytes in normalize mode: only CRLF lines and no end-of-data inside (property)', () => {
     const alphabet = fc.constantFrom(...'\r\n.\x00ab'.split('').map((c) => c.charCodeAt(0)));
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(alphabet, fc.integer({ min: 0, max: 255 })), { maxLength: 200 }), fc.array(fc.nat(200), { maxLength: 6 }), async (bytes, cuts) => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(alphabet, fc.integer({ min: 0, max: 255 })), { maxLength: 200 }), fc.array(fc.nat(200), { maxLength: 6 }), (bytes, cuts) => {
         const data = Buffer.from(bytes);
-        const chunks = cutAt(data, cuts);
-        const stuffer = new DotStuffer();
-        const { out, error } = await run(chunks, [new LineEndingGuard('normalize'), stuffer]);
-        expect(error).toBeNull();
-        expect(onlyCrlf(out)).toBe(true);
-        expect(out.includes(0)).toBe(false);
-        const sent = wire(out, stuffer);
-        expect(sent.indexOf('\r\n.\r\n')).toBe(sent.length - 5);
+        const { out } = relayed(cutAt(data, cuts));
         // unstuffing gives back the normalized message
-        const normalized = (await run([data], [new LineEndingGuard('normalize')])).out.toString('latin1');
+        const normalized = (run([data], [new LineEndingGuard('normalize')])).out.toString('latin1');
         const unstuffed = ('\r\n' + out.toString('latin1')).replace(/\r\n\.\./g, '\r\n.').slice(2);
         expect(unstuffed).toBe(normalized);
       }),
@@ -137,17 +139,17 @@ describe('LineEndingGuard normalize + DotStuffer', () => {
 });
 
 describe('DotStuffer', () => {
-  it('doubles a dot at the start of every line, the message start included', async () => {
-    const { out } = await run([Buffer.from('.\r\nx.y\r\n..z\r\n.')], [new DotStuffer()]);
+  it('doubles a dot at the start of every line, the message start included', () => {
+    const { out } = run([Buffer.from('.\r\nx.y\r\n..z\r\n.')], [new DotStuffer()]);
     expect(out.toString()).toBe('..\r\nx.y\r\n...z\r\n..');
   });
 
-  it('sees a line start across a chunk split', async () => {
-    const { out } = await run([Buffer.from('a\r\n'), Buffer.from('.b\r'), Buffer.from('\n.'), Buffer.from('c')], [new DotStuffer()]);
+  it('sees a line start across a chunk split', () => {
+    const { out } = run([Buffer.from('a\r\n'), Buffer.from('.b\r'), Buffer.from('\n.'), Buffer.from('c')], [new DotStuffer()]);
     expect(out.toString()).toBe('a\r\n..b\r\n..c');
   });
 
-  it('tells whether the output ended with CRLF', async () => {
+  it('tells whether the output ended with CRLF', () => {
     const cases: Array<[string[], boolean]> = [
       [[], true],
       [['abc\r\n'], true],
@@ -158,23 +160,23 @@ describe('DotStuffer', () => {
     ];
     for (const [chunks, expected] of cases) {
       const s = new DotStuffer();
-      await run(chunks.map((c) => Buffer.from(c)), [s]);
+      run(chunks.map((c) => Buffer.from(c)), [s]);
       expect(s.endsWithCrlf(), JSON.stringify(chunks)).toBe(expected);
     }
   });
 });
 
 describe('SizeGuard', () => {
-  it('passes a message of exactly maxSize', async () => {
+  it('passes a message of exactly maxSize', () => {
     const g = new SizeGuard(10);
-    const { out, error } = await run([Buffer.alloc(4), Buffer.alloc(6)], [g]);
+    const { out, error } = run([Buffer.alloc(4), Buffer.alloc(6)], [g]);
     expect(error).toBeNull();
     expect(out.length).toBe(10);
     expect(g.bytes).toBe(10);
   });
 
-  it('fails as soon as one byte more arrives, without passing the chunk that crossed', async () => {
-    const { out, error } = await run([Buffer.alloc(6), Buffer.alloc(5), Buffer.alloc(100)], [new SizeGuard(10)]);
+  it('fails as soon as one byte more arrives, without passing the chunk that crossed', () => {
+    const { out, error } = run([Buffer.alloc(6), Buffer.alloc(5), Buffer.alloc(100)], [new SizeGuard(10)]);
     expect(error?.reason).toBe('message-too-large');
     expect(error?.reply?.code).toBe(552);
     expect(out.length).toBe(6);
