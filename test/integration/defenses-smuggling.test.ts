@@ -16,6 +16,7 @@ import { backends, closeAll, proxyFor } from '../helpers/proxy.ts';
 import { startSink, toolsMissing, type Sink } from '../helpers/postfix-tools.ts';
 import { addr, asBackend, greeted, refusals, sleep, until } from '../helpers/defenses.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
+import { VARIANT_BYTES } from '../../simulator/actors/smuggler.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
 
 let mocks: MockBackend[] = [];
@@ -32,19 +33,8 @@ afterEach(async () => {
   mocks = [];
 });
 
-/** The end-of-data variants of the research, and the NUL ones. */
-const VARIANTS: Record<string, string> = {
-  'lf-dot-lf': '\n.\n',
-  'lf-dot-crlf': '\n.\r\n',
-  'cr-dot-crlf': '\r.\r\n',
-  'crlf-dot-cr': '\r\n.\r',
-  'cr-dot-cr': '\r.\r',
-  'cr-dot-lf': '\r.\n',
-  'lf-dot-cr': '\n.\r',
-  'crlf-dot-lf': '\r\n.\n',
-  'crlf-nul-dot-crlf': '\r\n\x00.\r\n',
-  'crlf-dot-nul-crlf': '\r\n.\x00\r\n',
-};
+/** The end-of-data variants of the research and the NUL ones (the smuggler actor's), and one more. */
+const VARIANTS: Record<string, string> = { ...VARIANT_BYTES, 'crlf-dot-lf': '\r\n.\n' };
 
 const head = (id: string) =>
   `From: a@sender.test\r\nTo: b@example.test\r\nSubject: ${id}\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <${id}@sender.test>\r\nX-Attitude-Id: ${id}\r\n\r\n`;

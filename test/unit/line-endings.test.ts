@@ -5,6 +5,7 @@ import { LineEndingGuard, type LineEndingMode } from '../../proxy/stages/line-en
 import { SizeGuard } from '../../proxy/stages/size-guard.ts';
 import { runStages, type Stage } from '../../proxy/stages/stage.ts';
 import { cutAt } from '../helpers/chunks.ts';
+import { VARIANT_BYTES } from '../../simulator/actors/smuggler.ts';
 
 interface Outcome {
   out: Buffer;
@@ -60,7 +61,7 @@ function relayed(chunks: Buffer[]): { out: Buffer; sent: string } {
 }
 
 // SEC Consult's end-of-data variants, and NUL ones, as smtp-server would hand them over
-const VARIANTS = ['\n.\n', '\n.\r\n', '\r.\r\n', '\r\n.\r', '\r.\r', '\r.\n', '\n.\r', '\r\n\x00.\r\n', '\r\n.\x00\r\n', '\n\x00.\n', '\r\n.\r\r\n'];
+const VARIANTS = [...Object.values(VARIANT_BYTES), '\n\x00.\n', '\r\n.\r\r\n'];
 
 function smuggle(variant: string): Buffer {
   const text = `From: a@example.test\r\nSubject: hi\r\n\r\nhello${variant}MAIL FROM:<evil@x.test>\r\nRCPT TO:<victim@example.test>\r\nDATA\r\nsmuggled\r\n`;
