@@ -11,24 +11,24 @@ const DOT = 0x2e;
 const DOT_BUF = Buffer.from('.');
 
 export class DotStuffer implements Stage {
-  /** The previous byte ended a line (true at the start: the message begins a line). */
-  private lineStart = true;
-  private last2 = [-1, -1];
+  /** The last two bytes written (-1: none yet; the message starts at a line start). */
+  private beforeLast = -1;
+  private last = -1;
 
   write(chunk: Buffer, out: Buffer[]): void {
     if (chunk.length === 0) return;
     let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i];
-      if (b === DOT && (i === 0 ? this.lineStart : chunk[i - 1] === CR || chunk[i - 1] === LF)) {
+    // dots are rare: let indexOf find them rather than looking at every byte
+    for (let i = chunk.indexOf(DOT); i >= 0; i = chunk.indexOf(DOT, i + 1)) {
+      const before = i === 0 ? this.last : chunk[i - 1];
+      if (before === -1 || before === CR || before === LF) {
         out.push(chunk.subarray(start, i), DOT_BUF);
         start = i;
       }
     }
     out.push(start === 0 ? chunk : chunk.subarray(start));
-    const last = chunk[chunk.length - 1];
-    this.lineStart = last === CR || last === LF;
-    this.last2 = chunk.length >= 2 ? [chunk[chunk.length - 2], last] : [this.last2[1], last];
+    this.beforeLast = chunk.length >= 2 ? chunk[chunk.length - 2] : this.last;
+    this.last = chunk[chunk.length - 1];
   }
 
   /**
@@ -36,6 +36,6 @@ export class DotStuffer implements Stage {
    * whether the caller may send the final `.\r\n` directly or must add a CRLF first.
    */
   endsWithCrlf(): boolean {
-    return (this.last2[0] === -1 && this.last2[1] === -1) || (this.last2[0] === CR && this.last2[1] === LF);
+    return this.last === -1 || (this.beforeLast === CR && this.last === LF);
   }
 }
