@@ -53,6 +53,7 @@ export async function benchSimulator(rate = 4000, connections = 5000): Promise<C
     const proxy = await Proxy.start(
       parseProxyConfig({
         listen: '127.0.0.1:0',
+        relay: { domains: ['example.test'] },
         connections: { max: connections + 1000, perClient: connections, rate: 'off', greetPause: '0s' },
         messages: { rate: 'off', senderRate: 'off', recipientRate: 'off' },
         throttle: { perClient: 'off', global: 'off' },

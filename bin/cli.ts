@@ -35,8 +35,9 @@ program
   .command('validate')
   .description('check a proxy config or a scenario and list every problem')
   .argument('<file>')
-  .action(async (file) => {
-    exitCode = validateCommand(file, validateScenarioFile);
+  .addOption(new Option('--for <command>', 'check a proxy config as this command uses it: proxy (servers need addresses) or run (a scenario binds them)').choices(['proxy', 'run']).default('proxy'))
+  .action(async (file, opts) => {
+    exitCode = validateCommand(file, validateScenarioFile, opts.for);
   });
 
 program

@@ -14,7 +14,7 @@ import { runWorker } from '../proxy/cluster/worker.ts';
 export async function proxyCommand(opts: { config: string; workers?: string }): Promise<number> {
   let config;
   try {
-    config = loadProxyConfig(opts.config, { requireAddresses: true });
+    config = loadProxyConfig(opts.config, { use: 'proxy' });
   } catch (err) {
     if (err instanceof InvalidFileError) {
       process.stderr.write(err.message + '\n');
@@ -34,7 +34,7 @@ export async function proxyCommand(opts: { config: string; workers?: string }): 
   const logger = createLogger(config.log.level);
   if (workers > 1) {
     cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2) });
-    return runPrimary(config, { workers, logger, reloadConfig: () => loadProxyConfig(opts.config, { requireAddresses: true }) });
+    return runPrimary(config, { workers, logger, reloadConfig: () => loadProxyConfig(opts.config, { use: 'proxy' }) });
   }
   const proxy = await Proxy.start(config, { logger });
   const admin = proxy.adminAddress;
@@ -47,7 +47,7 @@ export async function proxyCommand(opts: { config: string; workers?: string }): 
   });
   process.on('SIGHUP', () => {
     try {
-      proxy.reload(loadProxyConfig(opts.config, { requireAddresses: true }));
+      proxy.reload(loadProxyConfig(opts.config, { use: 'proxy' }));
     } catch (err) {
       const problems = err instanceof InvalidFileError ? err.message : (err as Error).message;
       proxy.events.emit('reload', { ok: false, problems });

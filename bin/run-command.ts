@@ -53,7 +53,7 @@ export function prepareRun(scenarioArg: string, opts: Pick<RunCommandOptions, 'p
   const target = option<HostPort>('target', opts.target, parseHostPort, 'HOST:PORT');
   const targetAdmin = option<HostPort>('target-admin', opts.targetAdmin, parseHostPort, 'HOST:PORT');
   const proxyConfigFile = target ? null : (opts.proxyConfig ?? scenario.proxyFile);
-  const proxyConfig = proxyConfigFile ? loadProxyConfig(proxyConfigFile) : null;
+  const proxyConfig = proxyConfigFile ? loadProxyConfig(proxyConfigFile, { use: 'run' }) : null;
   if (proxyConfig && proxyConfigFile) checkProxyBinding(proxyConfig, scenario, proxyConfigFile);
   const plan = buildPlan(scenario, { seed, durationMs });
   return { plan, proxyConfig, proxyConfigFile, target, targetAdmin };

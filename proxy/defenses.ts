@@ -2,16 +2,14 @@
 // RCPT, the stages a message streams through, the reply tarpit, the inbound gate
 // and authentication. The checks themselves are the small modules in policy/,
 // stages/ and filters/; this file only wires them to the session.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Stage } from './stages/stage.ts';
-import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import type { ProxyConfig } from './config/schema.ts';
 import type { ProxyEmitter } from './events.ts';
 import { buildFilters, FilterStage, type ContentFilter } from './filters/index.ts';
 import { CONNECT_POLICIES, MAIL_POLICIES, RCPT_POLICIES } from './policy/policies.ts';
 import { releaseHeld, runPolicies, type Policy, type PolicyContext } from './policy/verdict.ts';
-import { ENGINE_REPLIES, reply, type Reply } from './replies.ts';
-import type { ClientState } from './smtp/session.ts';
-import type { ReplyDecision } from './smtp/engine.ts';
+import { reply, type Reply } from './replies.ts';
 import { LineEndingGuard } from './stages/line-endings.ts';
 import { SizeGuard } from './stages/size-guard.ts';
 import { MemoryStore } from './store/memory-store.ts';
@@ -29,13 +27,15 @@ export interface MessageInspection {
   stages: Stage[];
   /** Header lines the filters add (complete: the whole message was seen). */
   headers: (complete: boolean) => string;
+  /** Bytes of message seen so far. */
+  size: () => number;
 }
 
 /** Errors counted per connection for the tarpit (Postfix smtpd_soft/hard_error_limit). */
-interface ErrorCount {
+export interface ErrorCount {
   errors: number;
   /** the hard limit ended the session */
-  closed?: boolean;
+  closed: boolean;
 }
 
 export class Defenses {
@@ -43,7 +43,6 @@ export class Defenses {
   readonly throttle: Throttle;
   private filters: ContentFilter[];
   private filtersFor: ProxyConfig['filters'];
-  private errors = new WeakMap<object, ErrorCount>();
   refusedByStage: Record<string, number> = {};
 
   constructor(
@@ -81,30 +80,27 @@ export class Defenses {
     return { release: () => void releaseHeld(ctx) };
   }
 
-  checkMail(state: ClientState, _session: SMTPServerSession, sender: string): Promise<Reply | null> {
-    return this.verdict(MAIL_POLICIES, this.context(state.identity.ip, { sender }));
+  checkMail(ip: string, sender: string): Promise<Reply | null> {
+    return this.verdict(MAIL_POLICIES, this.context(ip, { sender }));
   }
 
-  checkRcpt(state: ClientState, session: SMTPServerSession, rcpt: string): Promise<Reply | null> {
-    return this.verdict(
-      RCPT_POLICIES,
-      this.context(state.identity.ip, { recipient: rcpt, session: { authenticated: !!session.user, recipients: session.envelope.rcptTo.length } }),
-    );
+  /** `recipients`: those already accepted in this transaction. */
+  checkRcpt(ip: string, rcpt: string, session: { authenticated: boolean; recipients: number }): Promise<Reply | null> {
+    return this.verdict(RCPT_POLICIES, this.context(ip, { recipient: rcpt, session }));
   }
 
   /** Line endings (smuggling), size, then the content filters: all while the message streams. */
-  inspect(state: ClientState, session: SMTPServerSession): MessageInspection {
+  inspect(ip: string, envelope: { from: string; to: readonly string[] }): MessageInspection {
     const config = this.config();
     if (config.filters !== this.filtersFor) {
       this.filtersFor = config.filters;
       this.filters = buildFilters(config);
     }
-    const filter = new FilterStage(this.filters, {
-      envelope: { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address) },
-      clientIp: state.identity.ip,
-    });
+    const filter = new FilterStage(this.filters, { envelope: { from: envelope.from, to: [...envelope.to] }, clientIp: ip });
+    const size = new SizeGuard(config.messages.maxSize);
     return {
-      stages: [new LineEndingGuard(config.filters.strictLineEndings ? 'strict' : 'normalize'), new SizeGuard(config.messages.maxSize), filter],
+      size: () => size.bytes,
+      stages: [new LineEndingGuard(config.filters.strictLineEndings ? 'strict' : 'normalize'), size, filter],
       headers: (complete) => {
         const v = filter.verdict;
         if (!complete || !v || v.action !== 'accept' || !v.headers) return '';
@@ -118,32 +114,18 @@ export class Defenses {
    * replies (4xx, 5xx) are counted per connection; once the count passes the soft
    * limit EVERY reply waits errorDelay, not only the errors, so a client probing
    * with a mix of good and bad commands is slowed down all the same; past the hard
-   * limit the session ends with 421 (counted as a `too-many-errors` refusal). As in
-   * Postfix the limits count errors "without delivering mail": a delivered message
-   * (smtp-server's `DATA_OK` reply) starts the count afresh, so an MTA whose mail
-   * the backend sometimes defers is not slowed down for good.
+   * limit the session ends with the 421 returned here (the caller counts it as a
+   * `too-many-errors` refusal). As in Postfix the limits count errors "without
+   * delivering mail": a delivered message starts the count afresh, so an MTA whose
+   * mail the backend sometimes defers is not slowed down for good.
    */
-  beforeReply(connection: { remoteAddress?: string }, code: number, context?: string | false, text?: unknown): ReplyDecision {
-    if (code === 421 && typeof text === 'string') {
-      const own = ENGINE_REPLIES.find(([pattern]) => pattern.test(text));
-      if (own) {
-        const r = reply(own[1]);
-        this.events.refused(connection.remoteAddress ?? 'unknown', 'session', r);
-        return { code: r.code, text: `${r.enhanced} ${r.text}` };
-      }
-    }
+  tarpit(count: ErrorCount, code: number, delivered: boolean): number | Reply {
     const c = this.config().connections;
-    let count = this.errors.get(connection);
-    if (!count) this.errors.set(connection, (count = { errors: 0 }));
-    if (context === 'DATA_OK' && code < 300 && !count.closed) count.errors = 0;
+    if (delivered && !count.closed) count.errors = 0;
     if (code >= 400 && code !== 421) count.errors++;
-    if (count.errors > c.errorHardLimit) {
-      const r = reply('too-many-errors', `limit ${c.errorHardLimit}`);
-      // replies still due after the 421 (a pipelined command's) go nowhere: count the session once
-      if (count.closed) return { code: r.code, text: `${r.enhanced} ${r.text}` };
+    if (count.errors > c.errorHardLimit && !count.closed) {
       count.closed = true;
-      this.events.refused(connection.remoteAddress ?? 'unknown', 'session', r);
-      return { code: r.code, text: `${r.enhanced} ${r.text}` };
+      return reply('too-many-errors', `limit ${c.errorHardLimit}`);
     }
     return count.errors > c.errorSoftLimit ? c.errorDelay : 0;
   }
@@ -154,24 +136,14 @@ export class Defenses {
     return this.throttle.attach(ip);
   }
 
-  authenticate(
-    auth: SMTPServerAuthentication,
-    session: SMTPServerSession,
-    cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
-  ): void {
-    const relayAuth = this.config().relay.auth;
-    // smtp-server only insists on TLS when it offers STARTTLS; without a tls config it
-    // would take credentials in the clear, so the rule is kept here: TLS unless allowPlaintext
-    if (!session.secure && !relayAuth?.allowPlaintext) {
-      const r = reply('auth-required-tls');
-      this.events.refused(session.remoteAddress, 'auth', r);
-      return cb(Object.assign(new Error(`${r.enhanced} ${r.text}`), { responseCode: r.code }));
-    }
-    const users = relayAuth?.users ?? {};
-    if (auth.username && Object.hasOwn(users, auth.username) && users[auth.username] === auth.password) return cb(null, { user: auth.username });
-    const err = new Error('5.7.8 authentication credentials invalid') as Error & { responseCode: number };
-    err.responseCode = 535;
-    cb(err);
+  /** relay.auth's users; the password compared in constant time (no timing oracle for guessers). */
+  authenticate(user: string, pass: string): boolean {
+    const users = this.config().relay.auth?.users ?? {};
+    const known = Object.hasOwn(users, user);
+    const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+    // an unknown user costs the same comparison as a known one
+    const same = timingSafeEqual(digest(known ? users[user] : ''), digest(pass));
+    return known && same;
   }
 
   reload(): void {

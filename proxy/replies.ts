@@ -40,7 +40,22 @@ export const REPLIES = {
   'relay-denied': { code: 554, enhanced: '5.7.1', text: 'relay access denied' },
   'address-trick': { code: 550, enhanced: '5.7.1', text: 'address form not accepted (percent hack, bang path or IP literal)' },
   'auth-required-tls': { code: 538, enhanced: '5.7.11', text: 'encryption required for requested authentication mechanism' },
+  'auth-failed': { code: 535, enhanced: '5.7.8', text: 'authentication credentials invalid' },
+  'auth-not-enabled': { code: 503, enhanced: '5.5.1', text: 'authentication not enabled' },
+  'auth-mechanism': { code: 504, enhanced: '5.5.4', text: 'unrecognized authentication mechanism' },
+  'auth-cancelled': { code: 501, enhanced: '5.0.0', text: 'authentication cancelled' },
+  'bad-address': { code: 553, enhanced: '5.1.3', text: 'address syntax not accepted' },
+  'needs-smtputf8': { code: 553, enhanced: '5.6.7', text: 'non-ASCII address requires SMTPUTF8' },
+  // the protocol itself (RFC 5321 4.2.4, 4.3.2)
+  'need-helo': { code: 503, enhanced: '5.5.1', text: 'send HELO or EHLO first' },
   'need-mail': { code: 503, enhanced: '5.5.1', text: 'need MAIL command' },
+  'need-rcpt': { code: 503, enhanced: '5.5.1', text: 'need RCPT command' },
+  'nested-mail': { code: 503, enhanced: '5.5.1', text: 'nested MAIL command' },
+  'bad-sequence': { code: 503, enhanced: '5.5.1', text: 'bad sequence of commands' },
+  'unknown-command': { code: 500, enhanced: '5.5.2', text: 'command not recognized' },
+  'not-implemented': { code: 502, enhanced: '5.5.1', text: 'command not implemented' },
+  'bad-arguments': { code: 501, enhanced: '5.5.4', text: 'syntax error in parameters or arguments' },
+  'unknown-parameter': { code: 555, enhanced: '5.5.4', text: 'parameter not recognized or not implemented' },
   // DATA
   'message-too-large': { code: 552, enhanced: '5.3.4', text: 'message too large' },
   'bad-line-ending': { code: 550, enhanced: '5.6.0', text: 'bare CR, bare LF or NUL in message data not accepted' },
@@ -53,6 +68,8 @@ export const REPLIES = {
   'backend-timeout': { code: 451, enhanced: '4.4.2', text: 'mail server did not answer in time, try again later' },
   // the proxy's own fault: the client keeps the message and retries
   'internal-error': { code: 451, enhanced: '4.3.0', text: 'internal error' },
+  // never written (nobody is there to read it): the reason a transaction ended, for its log line and metrics
+  'client-gone': { code: 421, enhanced: '4.4.2', text: 'the client went away' },
 } as const satisfies Record<string, Entry>;
 
 export type ReplyReason = keyof typeof REPLIES;
@@ -69,9 +86,16 @@ export function reply(reason: ReplyReason, detail?: string): Reply {
   };
 }
 
-/** One reply line as written on the wire. */
+/**
+ * A reply as written on the wire, without the final CRLF. A multi-line text (a
+ * backend's reply passed on) becomes `code-` lines and a last `code ` line; the
+ * enhanced code leads the first line, the backend's own stay on the others.
+ */
 export function formatReply(r: Pick<Reply, 'code' | 'enhanced' | 'text'>): string {
-  return `${r.code} ${r.enhanced} ${r.text}`;
+  const first = r.enhanced ? `${r.enhanced} ` : '';
+  if (!r.text.includes('\n')) return `${r.code} ${first}${r.text}`;
+  const lines = r.text.split('\n');
+  return lines.map((l, i) => `${r.code}${i === lines.length - 1 ? ' ' : '-'}${i === 0 ? first : ''}${l}`).join('\r\n');
 }
 
 /** A backend's reply passed on to the client: its code, its enhanced code when it gave one. */
@@ -80,17 +104,3 @@ export function passOn(code: number, text: string, reason = 'backend-reply'): Re
   const enhanced = m ? m[1] : `${Math.floor(code / 100)}.0.0`;
   return { code, enhanced, text: m ? m[2] : text, reason };
 }
-
-/**
- * The replies smtp-server writes on its own (its idle timeout, HTTP requests, overlong
- * lines, its unknown-command limit), mapped to the table so that they too name their
- * limit and are counted under a reason.
- */
-export const ENGINE_REPLIES: ReadonlyArray<readonly [RegExp, ReplyReason]> = [
-  [/^Timeout - closing connection/, 'idle-timeout'],
-  [/^HTTP requests not allowed/, 'http-request'],
-  [/Command line too long/i, 'line-too-long'],
-  [/too many unrecognized commands/i, 'too-many-errors'],
-  [/You talk too soon/, 'early-talker'],
-  [/Server shutting down/, 'shutting-down'],
-];

@@ -3,7 +3,7 @@
 // every message it received (the ground truth of the ledger).
 import type net from 'node:net';
 import { EventEmitter } from 'node:events';
-import { SmtpEngine } from '../proxy/smtp/engine.ts';
+import { QuickSmtpServer } from './smtp-server-adapter.ts';
 import type { Rate } from '../proxy/config/units.ts';
 import { findLenientEnd, parseSmuggled } from './lenient-data.ts';
 
@@ -15,6 +15,8 @@ export interface ReceivedMessage {
   raw: Buffer;
   clientAddress: string;
   xclientAddr: string | null;
+  /** every XCLIENT attribute the sending proxy passed (ADDR, NAME, HELO, LOGIN, ...) */
+  xclient: Record<string, string>;
   at: number;
   /** taken from the body of another message by a lenient end-of-data (SMTP smuggling) */
   smuggled?: boolean;
@@ -65,7 +67,7 @@ export class MockBackend {
   sessions = 0;
   peakSessions = 0;
   connections = 0;
-  private engine: SmtpEngine | null = null;
+  private engine: QuickSmtpServer | null = null;
   port = 0;
   host: string;
   /** stopped by `down()`: refuses connections until `up()` */
@@ -90,7 +92,7 @@ export class MockBackend {
 
   async start(): Promise<this> {
     const idHeader = (this.o.idHeader ?? 'X-Attitude-Id').toLowerCase();
-    const engine = new SmtpEngine({
+    const engine = new QuickSmtpServer({
       name: `${this.name}.mock.test`,
       logger: false,
       disableReverseLookup: true,
@@ -136,8 +138,7 @@ export class MockBackend {
           chunks.push(chunk);
           if (this.o.onChunk?.(size) === 'reset') {
             (stream as unknown as { destroy(): void }).destroy();
-            const socket = (this.engine as unknown as { connections: Set<{ id: string; _socket: net.Socket }> }).connections;
-            for (const c of socket) if (c.id === session.id) c._socket.destroy();
+            this.engine?.socketOf(session.id)?.destroy();
           }
         });
         stream.on('end', () => {
@@ -161,9 +162,14 @@ export class MockBackend {
             raw: this.o.keepRaw === false ? Buffer.alloc(0) : raw,
             clientAddress: session.remoteAddress,
             xclientAddr: (session.xClient as Map<string, string> | undefined)?.get('ADDR') ?? null,
+            xclient: Object.fromEntries([...((session.xClient as Map<string, string> | undefined) ?? new Map())].filter(([k]) => !k.includes(':'))),
             at: Date.now(),
           };
           void this.delay().then(() => {
+            // the connection broke (an outage, a reset) while the server was still at work:
+            // it never answered, so it keeps nothing (the sender was told nothing and retries)
+            const socket = this.engine?.socketOf(session.id);
+            if (!socket || socket.destroyed) return cb(fail(421, '4.4.2 connection lost'));
             const verdict = this.o.decide?.(msg) ?? this.share();
             if (verdict) {
               this.events.emit('verdict', { id: msg.id, code: verdict.code, text: verdict.text });
@@ -229,8 +235,7 @@ export class MockBackend {
     const engine = this.engine;
     if (!engine) return;
     this.engine = null;
-    const conns = (engine as unknown as { connections: Set<{ _socket: net.Socket }> }).connections;
-    for (const c of conns) c._socket.destroy();
+    engine.dropAll();
     await new Promise<void>((resolve) => engine.server.close(() => resolve()));
   }
 }

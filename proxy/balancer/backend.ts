@@ -1,8 +1,11 @@
-// One backend mail server as the proxy sees it: its config, its health, its load.
-// Health moves with `rise` successes up and `fall` failures down (HAProxy habit),
-// fed by the active health checks and by real transactions (passive marking).
+// One backend mail server as the proxy sees it: its config, its health, and its
+// pool of connections, whose counts are the backend's load. Health moves with `rise`
+// successes up and `fall` failures down (HAProxy habit), fed by the active health
+// checks and by transactions, and only by failures of the backend itself (refused,
+// timed out, dropped, 421, garbage): a refused recipient says nothing about health.
 import type { BackendServerConfig } from '../config/schema.ts';
 import type { HostPort } from '../config/fields.ts';
+import { BackendPool, type PoolOptions } from '../relay/pool.ts';
 
 export type HealthState = 'up' | 'down';
 
@@ -19,10 +22,7 @@ export class Backend {
   xclient: boolean;
   proxyProtocol: 'off' | 'v1' | 'v2';
   health: HealthState = 'up';
-  /** Transactions currently using a connection of this backend. */
-  active = 0;
-  /** Open connections (busy and idle). */
-  open = 0;
+  readonly pool: BackendPool;
   messages = 0;
   failures = 0;
   lastError: string | null = null;
@@ -37,8 +37,11 @@ export class Backend {
   constructor(
     config: BackendServerConfig & { address: HostPort },
     private thresholds: HealthThresholds,
+    poolOptions: PoolOptions,
     private onChange: (backend: Backend, state: HealthState, why: string) => void = () => {},
+    warn?: (msg: string) => void,
   ) {
+    this.pool = new BackendPool(this, poolOptions, warn);
     this.name = config.name;
     this.address = config.address;
     this.weight = config.weight;
@@ -57,12 +60,28 @@ export class Backend {
     this.retired = false;
   }
 
+  /** Transactions holding a connection of this backend now. */
+  get active(): number {
+    return this.pool.busy;
+  }
+
+  /** Connections that take a place at the backend (leased, idle, opening, closing). */
+  get open(): number {
+    return this.pool.open;
+  }
+
   get available(): boolean {
     return this.health === 'up' && !this.retired;
   }
 
   get label(): string {
     return `${this.name} (${this.address.host}:${this.address.port})`;
+  }
+
+  /** The backend took a message (its 250 to the final dot). */
+  delivered(): void {
+    this.messages++;
+    this.recordSuccess();
   }
 
   recordSuccess(): void {
@@ -102,6 +121,7 @@ export class Backend {
       weight: this.weight,
       active: this.active,
       open: this.open,
+      idle: this.pool.idleCount,
       maxConnections: this.maxConnections,
       messages: this.messages,
       failures: this.failures,

@@ -3,7 +3,7 @@
 // pools and health) and retires the ones that go once their work is done.
 import type { ProxyConfig } from '../config/schema.ts';
 import type { HostPort } from '../config/fields.ts';
-import { BackendPool, type PoolOptions } from '../relay/pool.ts';
+import type { PoolOptions } from '../relay/pool.ts';
 import { Backend, type HealthState } from './backend.ts';
 import { HealthChecker, type HealthCheckOptions } from './health.ts';
 import { createPicker, type PickContext, type Picker } from './strategies.ts';
@@ -15,7 +15,6 @@ export interface BalancerEvents {
 
 export class Balancer {
   private backends = new Map<string, Backend>();
-  private pools = new Map<Backend, BackendPool>();
   private picker!: Picker;
   private checker: HealthChecker;
   private strategy!: ProxyConfig['backends']['strategy'];
@@ -37,10 +36,6 @@ export class Balancer {
     return [...this.backends.values()];
   }
 
-  pool(backend: Backend): BackendPool {
-    return this.pools.get(backend)!;
-  }
-
   /**
    * The next backend for a transaction: among available ones not yet tried, those
    * with a free connection first, so a full backend does not make a client wait
@@ -49,7 +44,7 @@ export class Balancer {
   choose(ctx: PickContext, exclude: ReadonlySet<Backend>): Backend | undefined {
     const eligible = this.list().filter((b) => b.available && !exclude.has(b));
     if (!eligible.length) return undefined;
-    const free = eligible.filter((b) => this.pools.get(b)!.hasCapacity);
+    const free = eligible.filter((b) => b.pool.hasCapacity);
     return this.picker.pick(free.length ? free : eligible, ctx);
   }
 
@@ -65,20 +60,17 @@ export class Balancer {
       const existing = this.backends.get(server.name);
       if (existing) {
         existing.update(withAddress, thresholds);
-        this.pools.get(existing)!.setOptions(poolOptions);
+        existing.pool.setOptions(poolOptions);
       } else {
-        const backend = new Backend(withAddress, thresholds, (b, state, why) => this.events.onHealth?.(b, state, why));
+        const backend = new Backend(withAddress, thresholds, poolOptions, (b, state, why) => this.events.onHealth?.(b, state, why), this.events.warn);
         this.backends.set(server.name, backend);
-        this.pools.set(backend, new BackendPool(backend, poolOptions, this.events.warn));
       }
     }
     for (const [name, backend] of this.backends) {
       if (keep.has(name)) continue;
       backend.retired = true;
       this.backends.delete(name);
-      const pool = this.pools.get(backend)!;
-      this.pools.delete(backend);
-      void pool.close();
+      void backend.pool.close();
     }
     if (config.backends.strategy !== this.strategy) {
       this.strategy = config.backends.strategy;
@@ -89,13 +81,13 @@ export class Balancer {
 
   async close(): Promise<void> {
     this.checker.stop();
-    await Promise.all([...this.pools.values()].map((p) => p.close()));
+    await Promise.all(this.list().map((b) => b.pool.close()));
   }
 
   snapshot() {
     return {
       strategy: this.strategy,
-      backends: this.list().map((b) => ({ ...b.snapshot(), idle: this.pools.get(b)!.idleCount })),
+      backends: this.list().map((b) => b.snapshot()),
     };
   }
 }

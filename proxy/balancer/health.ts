@@ -1,6 +1,11 @@
 // SMTP-aware active health checks: connect, expect 220, EHLO, QUIT. A check that
 // fails or takes longer than `timeout` counts towards `fall`; passing ones towards
-// `rise` (Backend keeps the counts).
+// `rise` (Backend keeps the counts). A check speaks what a transaction connection
+// speaks: to a backend behind the PROXY protocol it sends a header naming the check
+// connection's own addresses (as HAProxy's check-send-proxy does), or the backend
+// drops it before the banner and is marked down by its own proxy.
+import type net from 'node:net';
+import { proxyHeader } from '../relay/proxy-protocol.ts';
 import { SmtpClient } from '../relay/smtp-client.ts';
 import type { Backend } from './backend.ts';
 
@@ -19,12 +24,17 @@ export async function checkOnce(backend: Backend, options: HealthCheckOptions): 
       connectTimeout: options.timeout,
       commandTimeout: options.timeout,
       helo: options.helo,
+      preamble: backend.proxyProtocol === 'off' ? undefined : (socket) => ownHeader(backend.proxyProtocol as 'v1' | 'v2', socket),
     });
     await client.quit();
     return null;
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+function ownHeader(version: 'v1' | 'v2', socket: net.Socket): Buffer {
+  return proxyHeader(version, { ip: socket.localAddress ?? '127.0.0.1', port: socket.localPort ?? 0, localIp: socket.remoteAddress ?? '127.0.0.1', localPort: socket.remotePort ?? 0 });
 }
 
 export class HealthChecker {

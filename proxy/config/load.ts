@@ -3,19 +3,28 @@ import { InvalidFileError, readYaml, validate, type Problem } from './problems.t
 
 export type { ProxyConfig } from './schema.ts';
 
+/**
+ * What a config is for: `attitude proxy` needs at least one server, each with an
+ * address; `attitude run` binds servers without one to the scenario's mock backends of
+ * the same name (and takes every mock backend when there are none). One validation
+ * serves both, and `attitude validate` asks the same question as the command that
+ * will use the file.
+ */
+export type ConfigUse = 'proxy' | 'run';
+
 export interface LoadOptions {
-  /** `attitude proxy` needs real addresses; a scenario run binds servers to mock backends by name. */
-  requireAddresses?: boolean;
+  use?: ConfigUse;
 }
 
 /** Checks of the server list that hold even when other keys are invalid, so every problem is listed at once. */
 function serverProblems(servers: unknown, options: LoadOptions): Problem[] {
   const problems: Problem[] = [];
+  const requireAddresses = options.use === 'proxy';
   if (!Array.isArray(servers)) {
-    if (options.requireAddresses) problems.push({ path: 'backends.servers', message: 'expected at least one backend server' });
+    if (requireAddresses) problems.push({ path: 'backends.servers', message: 'expected at least one backend server' });
     return problems;
   }
-  if (options.requireAddresses && servers.length === 0) problems.push({ path: 'backends.servers', message: 'expected at least one backend server' });
+  if (requireAddresses && servers.length === 0) problems.push({ path: 'backends.servers', message: 'expected at least one backend server' });
   const seen = new Set<string>();
   servers.forEach((server: { name?: unknown; address?: unknown } | null, i) => {
     if (!server || typeof server !== 'object') return;
@@ -23,7 +32,7 @@ function serverProblems(servers: unknown, options: LoadOptions): Problem[] {
       if (seen.has(server.name)) problems.push({ path: `backends.servers[${i}].name`, message: `duplicate server name "${server.name}"` });
       seen.add(server.name);
     }
-    if (options.requireAddresses && server.address === undefined) {
+    if (requireAddresses && server.address === undefined) {
       problems.push({ path: `backends.servers[${i}].address`, message: 'expected HOST:PORT (only a scenario run binds a server to a mock backend by name)' });
     }
   });

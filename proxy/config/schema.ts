@@ -60,7 +60,8 @@ export const proxyConfigSchema = z.strictObject({
   relay: z
     .strictObject({
       domains: z.array(z.string().min(1)).default([]),
-      clients: z.array(cidr()).default(['127.0.0.0/8', '::1/128']),
+      // nobody by default: behind a local load balancer or a container port mapping every client looks local
+      clients: z.array(cidr()).default([]),
       auth: z
         .strictObject({
           users: z.record(z.string(), z.string()).default({}),
@@ -122,7 +123,8 @@ export const proxyConfigSchema = z.strictObject({
   // Extensions of the DESIGN.md contract:
   // what the limits do while a Redis store is unreachable: count locally (open) or refuse with 421 (closed)
   storeFailMode: z.enum(['open', 'closed']).default('open'),
-  shutdownTimeout: duration().default(30_000),
+  // long enough for a message of messages.maxSize at throttle.perClient (10 MB at 256 KB/s: 40 s)
+  shutdownTimeout: duration().default(60_000),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),

@@ -157,3 +157,43 @@ export function judgeRecipient(addr: string, servedDomains: readonly string[]): 
   const domain = normalizeDomain(p.domain)!;
   return isServedDomain(domain, servedDomains) ? { kind: 'local', domain } : { kind: 'remote', domain };
 }
+
+export type NormalizedPath = { ok: true; address: string } | { ok: false; reason: 'bad-address' | 'needs-smtputf8'; detail: string };
+
+/** RFC 5321 atext (and, with SMTPUTF8, any non-ASCII character: RFC 6531 3.3). */
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+)*$/u;
+
+/**
+ * The address a transaction judges and forwards, one and the same (the `<...>` of
+ * MAIL or RCPT without its brackets): source routes dropped (RFC 5321 4.1.1.3 lets
+ * the receiver ignore them), the domain in its normalized ASCII form (IDNA: case,
+ * fullwidth forms and soft hyphens folded, as the relay check saw it), the local part
+ * as the client wrote it, quoted where it must be. What cannot be forwarded as it was
+ * judged is refused: comments, control characters, and non-ASCII local parts without
+ * SMTPUTF8. The null path `<>` stays ''.
+ */
+export function normalizePath(path: string, smtputf8: boolean): NormalizedPath {
+  if (path === '') return { ok: true, address: '' };
+  const bad = (detail: string): NormalizedPath => ({ ok: false, reason: 'bad-address', detail });
+  if (/[\x00-\x1f\x7f]/.test(path)) return bad('control character in the address');
+  if (/[<>]/.test(path.replace(/"(?:[^"\\]|\\.)*"/g, ''))) return bad('angle bracket inside the address');
+  if (/[()]/.test(path.replace(/"(?:[^"\\]|\\.)*"/g, ''))) return bad('comments are not allowed in an SMTP address');
+  const p = parseAddress(path);
+  if (!p) return bad('malformed address');
+  if (!smtputf8 && /[^\x00-\x7f]/.test(p.local)) return { ok: false, reason: 'needs-smtputf8', detail: 'the local part is not ASCII' };
+  let domain = '';
+  if (p.domain.startsWith('[')) {
+    const literal = /^\[(?:IPv6:)?([^\]]+)\]$/i.exec(p.domain);
+    if (!literal || !net.isIP(literal[1]) || (net.isIPv6(literal[1]) !== /^\[IPv6:/i.test(p.domain))) return bad('malformed address literal');
+    domain = net.isIPv6(literal[1]) ? `[IPv6:${literal[1].toLowerCase()}]` : `[${literal[1]}]`;
+  } else if (p.domain !== '') {
+    const ascii = normalizeDomain(p.domain);
+    if (ascii === null) return bad('malformed domain');
+    domain = ascii;
+  }
+  // an unquoted local part is a dot-atom; one with more @ in it (a routing trick the
+  // relay check names) is kept as it was read, quoted
+  if (!p.localQuoted && !DOT_ATOM.test(p.local.replaceAll('@', '.'))) return bad('malformed local part');
+  const local = !p.localQuoted && DOT_ATOM.test(p.local) ? p.local : `"${p.local.replace(/(["\\])/g, '\\$1')}"`;
+  return { ok: true, address: domain ? `${local}@${domain}` : local };
+}

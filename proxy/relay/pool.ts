@@ -1,8 +1,14 @@
 // Connections to one backend, reused across transactions, at most `maxConnections`
-// open. A connection that carries a client identity (XCLIENT or a PROXY header) is
-// only reused for that same client; an idle one is closed with QUIT after idleTimeout.
+// open. A transaction leases a connection and the lease always comes back, through
+// Lease.release() alone: kept idle for the next transaction, closed with QUIT, or
+// destroyed. The pool is the only owner of the counts (busy, idle, open): they are
+// derived from its own sets, never incremented by anyone else (undici's pool-base).
+//
+// A connection that carries a client identity (XCLIENT or a PROXY header) is only
+// reused for that same client; an idle one is closed with QUIT after idleTimeout.
 import type { Backend } from '../balancer/backend.ts';
 import { SmtpClientError } from '../errors.ts';
+import { identityKey, xclientCommand, type ClientIdentity } from './identity.ts';
 import { proxyHeader } from './proxy-protocol.ts';
 import { SmtpClient } from './smtp-client.ts';
 
@@ -14,13 +20,34 @@ export interface PoolOptions {
   queueTimeout: number;
 }
 
-/** Who the backend is told the client is (XCLIENT / PROXY protocol). */
-export interface ClientIdentity {
-  ip: string;
-  port: number;
-  helo: string;
-  localIp: string;
-  localPort: number;
+/** How a lease comes back: clean for reuse, closed politely, or dropped (mid-command, mid-DATA). */
+export type ReleaseMode = 'reuse' | 'quit' | 'destroy';
+
+export class Lease {
+  private returned = false;
+  /** Replies received on this lease; a reused connection that breaks before any was stale, not sick. */
+  exchanges = 0;
+
+  constructor(
+    readonly client: SmtpClient,
+    readonly backend: Backend,
+    /** opened for this lease (not taken from the idle connections) */
+    readonly fresh: boolean,
+    /** the client identity the connection carries ('' for none) */
+    readonly identity: string,
+    private readonly giveBack: (lease: Lease, mode: ReleaseMode) => void,
+  ) {}
+
+  get released(): boolean {
+    return this.returned;
+  }
+
+  /** Hands the connection back; only the first call counts. */
+  release(mode: ReleaseMode): void {
+    if (this.returned) return;
+    this.returned = true;
+    this.giveBack(this, mode);
+  }
 }
 
 interface Idle {
@@ -29,9 +56,17 @@ interface Idle {
   timer: NodeJS.Timeout;
 }
 
+interface Waiter {
+  wake: () => void;
+}
+
 export class BackendPool {
   private idle: Idle[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly leases = new Set<Lease>();
+  /** connections being opened, and those saying QUIT: they still take a place at the backend */
+  private connecting = 0;
+  private readonly quitting = new Set<SmtpClient>();
+  private waiters: Waiter[] = [];
   private closed = false;
   private warnedNoXclient = false;
 
@@ -45,52 +80,90 @@ export class BackendPool {
     this.options = options;
   }
 
+  /** Connections leased by transactions now. */
+  get busy(): number {
+    return this.leases.size;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Every connection that takes a place at the backend: leased, idle, opening, quitting. */
+  get open(): number {
+    return this.leases.size + this.idle.length + this.connecting + this.quitting.size;
+  }
+
   private identityOf(who: ClientIdentity): string {
-    return this.backend.xclient || this.backend.proxyProtocol !== 'off' ? `${who.ip} ${who.helo}` : '';
+    return this.backend.xclient || this.backend.proxyProtocol !== 'off' ? identityKey(who) : '';
   }
 
   /** True when a transaction could get a connection now without waiting. */
   get hasCapacity(): boolean {
-    return this.backend.open < this.backend.maxConnections || this.idle.length > 0;
+    return this.open < this.backend.maxConnections || this.idle.length > 0;
   }
 
-  /** A ready connection for this client: an idle one, a new one, or the next one freed. */
-  async acquire(who: ClientIdentity): Promise<SmtpClient> {
+  /**
+   * A ready connection for this client: an idle one, a new one, or the next one freed.
+   * Throws a backend-unhealthy SmtpClientError when the backend cannot be reached,
+   * ENOCAPACITY when no connection came free within queueTimeout, ECLIENTGONE when
+   * `signal` says the transaction ended meanwhile.
+   */
+  async lease(who: ClientIdentity, signal?: AbortSignal): Promise<Lease> {
     const identity = this.identityOf(who);
     const deadline = Date.now() + this.options.queueTimeout;
     for (;;) {
-      if (this.closed) throw new SmtpClientError('ECONNECTION', `backend ${this.backend.name} is being removed`);
+      if (this.closed) throw new SmtpClientError('ENOCAPACITY', `backend ${this.backend.name} is being removed`);
+      if (signal?.aborted) throw new SmtpClientError('ECLIENTGONE', 'the transaction ended while waiting for a backend connection');
       const i = this.idle.findIndex((c) => c.identity === identity);
       if (i >= 0) {
         const [entry] = this.idle.splice(i, 1);
         clearTimeout(entry.timer);
-        if (!entry.client.broken) return entry.client;
+        if (!entry.client.broken) return this.hand(entry.client, false, entry.identity);
         continue;
       }
-      if (this.backend.open >= this.backend.maxConnections && this.idle.length) {
+      if (this.open >= this.backend.maxConnections && this.idle.length) {
         // full of connections that carry another client's identity: recycle the oldest
-        this.idle.shift()!.client.quit().catch(() => {});
+        this.quit(this.idle.shift()!);
       }
-      if (this.backend.open < this.backend.maxConnections) return this.connect(who, identity);
+      if (this.open < this.backend.maxConnections) return this.connect(who, identity);
       const left = deadline - Date.now();
-      if (left <= 0) throw new SmtpClientError('ETIMEDOUT', `backend ${this.backend.name} has no free connection (maxConnections ${this.backend.maxConnections})`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, left);
-        function done() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.waiters.push(done);
-      });
+      if (left <= 0) throw new SmtpClientError('ENOCAPACITY', `backend ${this.backend.name} has no free connection (maxConnections ${this.backend.maxConnections})`);
+      await this.waitForRoom(left, signal);
     }
   }
 
-  private async connect(who: ClientIdentity, identity: string): Promise<SmtpClient> {
+  private waitForRoom(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const waiter: Waiter = { wake: () => done() };
+      const timer = setTimeout(() => done(), ms);
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      };
+      signal?.addEventListener('abort', done, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  private wakeOne(): void {
+    this.waiters[0]?.wake();
+  }
+
+  private hand(client: SmtpClient, fresh: boolean, identity: string): Lease {
+    const lease = new Lease(client, this.backend, fresh, identity, (l, mode) => this.giveBack(l, mode));
+    this.leases.add(lease);
+    return lease;
+  }
+
+  /** Opens a connection and leases it; it counts as open from the first moment (`connecting`). */
+  private async connect(who: ClientIdentity, identity: string): Promise<Lease> {
     const b = this.backend;
-    b.open++;
-    let client: SmtpClient;
+    this.connecting++;
     try {
-      client = await SmtpClient.connect({
+      const client = await SmtpClient.connect({
         host: b.address.host,
         port: b.address.port,
         connectTimeout: this.options.connectTimeout,
@@ -98,72 +171,84 @@ export class BackendPool {
         helo: this.options.helo,
         preamble: b.proxyProtocol === 'off' ? undefined : proxyHeader(b.proxyProtocol, who),
       });
-    } catch (err) {
-      this.closedOne();
-      throw err;
+      try {
+        await this.introduce(client, who);
+      } catch (err) {
+        client.destroy();
+        throw err;
+      }
+      // an idle connection the backend drops (its own timeout) leaves the pool at once
+      client.whenBroken(() => this.forget(client));
+      return this.hand(client, true, identity);
+    } finally {
+      this.connecting--;
+      this.wakeOne();
     }
-    client.whenBroken(() => this.closedOne());
-    try {
-      await this.introduce(client, who);
-    } catch (err) {
-      client.destroy();
-      throw err;
-    }
-    return client;
   }
 
   /** Tells an XCLIENT backend who the client is (Postfix smtpd_authorized_xclient_hosts). */
   private async introduce(client: SmtpClient, who: ClientIdentity): Promise<void> {
     const b = this.backend;
-    if (b.xclient) {
-      if (client.supports('XCLIENT')) {
-        const proto = who.helo ? 'ESMTP' : 'SMTP';
-        const helo = who.helo ? ` HELO=${xtext(who.helo)}` : '';
-        // Postfix smtpd answers 220 (a new greeting), smtp-sink 250. The EHLO after it
-        // carries the client's own HELO name, as nginx's mail proxy does, so the
-        // backend's Received header and HELO checks see the client, not the proxy.
-        await client.expect(`XCLIENT ADDR=${who.ip} PORT=${who.port} NAME=[UNAVAILABLE]${helo} PROTO=${proto}`, [220, 250]);
-        await client.hello(who.helo && /^[\x21-\x7e]+$/.test(who.helo) ? who.helo : undefined);
-      } else if (!this.warnedNoXclient) {
-        this.warnedNoXclient = true;
-        this.warn(`backend ${b.name} has xclient: true but does not offer XCLIENT; the client address is not passed on`);
-      }
+    if (!b.xclient) return;
+    if (client.supports('XCLIENT')) {
+      // Postfix smtpd answers 220 (a new greeting), smtp-sink 250. The EHLO after it
+      // carries the client's own HELO name, as nginx's mail proxy does, so the
+      // backend's Received header and HELO checks see the client, not the proxy.
+      await client.expect(xclientCommand(who), [220, 250]);
+      await client.hello(who.helo && /^[\x21-\x7e]+$/.test(who.helo) ? who.helo : undefined);
+    } else if (!this.warnedNoXclient) {
+      this.warnedNoXclient = true;
+      this.warn(`backend ${b.name} has xclient: true but does not offer XCLIENT; the client address is not passed on`);
     }
   }
 
-  private closedOne(): void {
-    this.backend.open = Math.max(0, this.backend.open - 1);
-    this.waiters.shift()?.();
+  private giveBack(lease: Lease, mode: ReleaseMode): void {
+    this.leases.delete(lease);
+    const client = lease.client;
+    if (mode === 'destroy' || client.broken) client.destroy();
+    else if (mode === 'quit' || this.closed) this.quit({ client });
+    else this.keep(client, lease.identity);
+    this.wakeOne();
   }
 
-  /** Hands a connection back: kept for the next transaction when it is clean, closed otherwise. */
-  release(client: SmtpClient, who: ClientIdentity, reusable: boolean): void {
-    if (!reusable || client.broken || this.closed) {
-      if (!client.broken) client.quit().catch(() => {});
-      return;
-    }
+  private keep(client: SmtpClient, identity: string): void {
     const entry: Idle = {
       client,
-      identity: this.identityOf(who),
+      identity,
       timer: setTimeout(() => {
         this.idle = this.idle.filter((e) => e !== entry);
-        client.quit().catch(() => {});
+        this.quit(entry);
       }, this.options.idleTimeout),
     };
     entry.timer.unref();
     this.idle.push(entry);
-    this.waiters.shift()?.();
   }
 
-  get idleCount(): number {
-    return this.idle.length;
+  private forget(client: SmtpClient): void {
+    const before = this.idle.length;
+    this.idle = this.idle.filter((e) => {
+      if (e.client !== client) return true;
+      clearTimeout(e.timer);
+      return false;
+    });
+    if (this.idle.length !== before) this.wakeOne();
   }
 
-  /** Closes idle connections; busy ones close when their transaction releases them. */
+  private quit(entry: Pick<Idle, 'client'> & Partial<Idle>): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    const client = entry.client;
+    this.quitting.add(client);
+    void client.quit().finally(() => {
+      this.quitting.delete(client);
+      this.wakeOne();
+    });
+  }
+
+  /** Closes idle connections; leased ones close when their transaction gives them back. */
   async close(): Promise<void> {
     this.closed = true;
     const idle = this.idle.splice(0);
-    for (const w of this.waiters.splice(0)) w();
+    for (const w of [...this.waiters]) w.wake();
     await Promise.all(
       idle.map((e) => {
         clearTimeout(e.timer);
@@ -171,9 +256,4 @@ export class BackendPool {
       }),
     );
   }
-}
-
-/** RFC 1891 xtext for XCLIENT attribute values. */
-function xtext(value: string): string {
-  return value.replace(/[^\x21-\x7e]|[+=]/g, (c) => '+' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }

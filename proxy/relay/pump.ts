@@ -1,7 +1,6 @@
 // Streams a message through its stages into the backend with backpressure all the
-// way: the source pauses while the backend socket wants 'drain'. It never ends the
-// sink: the final dot is the caller's to write.
-import type { Readable } from 'node:stream';
+// way: the client's bytes wait while the backend socket wants 'drain'. It never ends
+// the sink: the final dot is the caller's to write.
 import { runStages, type Stage } from '../stages/stage.ts';
 
 /** Where the message bytes go (SmtpClient.dataSink()). */
@@ -12,16 +11,28 @@ export interface DataSink {
   drained(callback: (err: Error | null) => void): void;
 }
 
-export function pump(source: Readable, stages: readonly Stage[], sink: DataSink): Promise<void> {
+/** What takes the message as it arrives. */
+export interface MessageConsumer {
+  /** One piece of the message (dot-unstuffed); false: the source waits until resume(). */
+  chunk(bytes: Buffer): boolean;
+  /** The final dot was read. */
+  end(): void;
+  /** The client went away (or the session was closed) before the end. */
+  fail(err: Error): void;
+}
+
+/** A message coming in from a client (the session's DATA reader). */
+export interface MessageSource {
+  read(consumer: MessageConsumer): void;
+  resume(): void;
+}
+
+export function pump(source: MessageSource, stages: readonly Stage[], sink: DataSink): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const finish = (err?: Error | null) => {
       if (settled) return;
       settled = true;
-      source.off('data', onData);
-      source.off('end', onEnd);
-      source.off('error', finish);
-      source.off('close', onClose);
       if (err) reject(err);
       else resolve();
     };
@@ -35,27 +46,27 @@ export function pump(source: Readable, stages: readonly Stage[], sink: DataSink)
         return err as Error;
       }
     };
-    const onData = (chunk: Buffer) => {
-      const sent = send(chunk);
-      if (sent instanceof Error) return finish(sent);
-      if (sent) return;
-      source.pause();
-      sink.drained((err) => {
-        if (err) return finish(err);
-        if (!settled) source.resume();
-      });
-    };
-    const onEnd = () => {
-      const sent = send(null);
-      finish(sent instanceof Error ? sent : null);
-    };
-    // a source that closes without ending (client gone) is an error, not a message
-    const onClose = () => {
-      if (!source.readableEnded) finish(new Error('the client went away before the end of the message'));
-    };
-    source.on('error', finish);
-    source.on('close', onClose);
-    source.on('end', onEnd);
-    source.on('data', onData);
+    source.read({
+      chunk: (bytes) => {
+        // after a refusal the caller skips the rest of the message
+        if (settled) return true;
+        const sent = send(bytes);
+        if (sent instanceof Error) {
+          finish(sent);
+          return true;
+        }
+        if (sent) return true;
+        sink.drained((err) => {
+          if (err) return finish(err);
+          if (!settled) source.resume();
+        });
+        return false;
+      },
+      end: () => {
+        const sent = send(null);
+        finish(sent instanceof Error ? sent : null);
+      },
+      fail: (err) => finish(err),
+    });
   });
 }

@@ -2,6 +2,10 @@
 // whole envelope at once; a proxy must answer each RCPT with the backend's own
 // verdict and stream DATA with backpressure, so it talks the protocol one command
 // at a time here.
+//
+// Replies come back as values, whatever their code: judging them is the caller's
+// job. Failures of the connection itself (refused, dropped, timed out, garbage, a
+// reply nobody asked for, a 421) break the client with a typed SmtpClientError.
 import net from 'node:net';
 import { SmtpClientError } from '../errors.ts';
 import type { DataSink } from './pump.ts';
@@ -20,8 +24,8 @@ export interface ClientOptions {
   localAddress?: string;
   connectTimeout: number;
   commandTimeout: number;
-  /** Written before anything else (PROXY protocol). */
-  preamble?: Buffer;
+  /** Written before anything else (PROXY protocol); a function gets the connected socket (its own addresses). */
+  preamble?: Buffer | ((socket: net.Socket) => Buffer);
   helo: string;
 }
 
@@ -44,6 +48,9 @@ export class SmtpClient {
   private readonly reader = new ReplyLines();
   private pending: Pending[] = [];
   private onBroken: Array<(err: SmtpClientError) => void> = [];
+  /** The banner is the one reply that may come before anything was asked. */
+  private banner: SmtpReply | null = null;
+  private greeted = false;
 
   private constructor(
     readonly options: ClientOptions,
@@ -72,18 +79,20 @@ export class SmtpClient {
           reject(new SmtpClientError('ECONNECTION', `connect to ${options.host}:${options.port} failed: ${err.message}`));
         });
       });
-      if (options.preamble) socket.write(options.preamble);
-      const banner = await client.expect(null, [220], 'banner', options.connectTimeout);
-      void banner;
+      const preamble = typeof options.preamble === 'function' ? options.preamble(socket) : options.preamble;
+      if (preamble) socket.write(preamble);
+      const banner = await client.wait('banner', options.connectTimeout);
+      if (banner.code !== 220) throw client.setupError('banner', banner);
+      client.greeted = true;
       await client.hello();
       return client;
     } catch (err) {
-      client.destroy();
-      throw err;
+      client.destroy(err instanceof SmtpClientError ? err : undefined);
+      throw err instanceof SmtpClientError ? err : (client.broken ?? err);
     }
   }
 
-  /** EHLO, falling back to HELO; records the capabilities. */
+  /** EHLO, falling back to HELO; records the capabilities. A backend that refuses both is unusable. */
   async hello(name = this.options.helo): Promise<void> {
     let reply = await this.command(`EHLO ${name}`);
     if (reply.code >= 500) {
@@ -97,7 +106,7 @@ export class SmtpClient {
         }),
       );
     }
-    if (reply.code !== 250) throw this.replyError(`EHLO ${name}`, reply);
+    if (reply.code !== 250) throw this.setupError('EHLO', reply);
   }
 
   supports(extension: string): boolean {
@@ -162,10 +171,10 @@ export class SmtpClient {
     return this.socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
   }
 
-  /** Sends a command and requires one of `codes`; any other reply becomes an EREPLY error. */
-  async expect(line: string | null, codes: number[], label = line ?? '', timeout?: number): Promise<SmtpReply> {
-    const reply = line === null ? await this.wait(label, timeout ?? this.options.commandTimeout) : await this.command(line, timeout);
-    if (!codes.includes(reply.code)) throw this.replyError(label, reply);
+  /** Sends a command and requires one of `codes`; any other reply breaks the connection setup (EPROTOCOL). */
+  async expect(line: string, codes: number[]): Promise<SmtpReply> {
+    const reply = await this.command(line);
+    if (!codes.includes(reply.code)) throw this.setupError(line.split(' ')[0], reply);
     return reply;
   }
 
@@ -223,18 +232,25 @@ export class SmtpClient {
     else this.onBroken.push(listener);
   }
 
-  replyError(command: string, reply: SmtpReply): SmtpClientError {
-    return new SmtpClientError('EREPLY', `backend answered ${command.split(' ')[0]} with ${reply.code} ${reply.text}`, command, reply.code, reply.text);
+  /** A reply that makes the connection unusable before any transaction: the banner, EHLO, XCLIENT. */
+  private setupError(command: string, reply: SmtpReply): SmtpClientError {
+    const code = reply.code === 421 ? 'ECLOSING' : 'EPROTOCOL';
+    return new SmtpClientError(code, `backend answered ${command} with ${reply.code} ${reply.text}`, command, reply.code, reply.text);
   }
 
   private wait(command: string, timeout: number): Promise<SmtpReply> {
     return new Promise<SmtpReply>((resolve, reject) => {
+      if (this.broken) return reject(this.broken);
       const timer = setTimeout(() => {
         this.destroy(new SmtpClientError('ETIMEDOUT', `backend did not answer ${command} within ${timeout}ms`, command));
       }, timeout);
+      if (this.banner) {
+        const banner = this.banner;
+        this.banner = null;
+        clearTimeout(timer);
+        return resolve(banner);
+      }
       this.pending.push({ command, resolve, reject, timer });
-      // A reply that arrived before the command was registered (a banner) is delivered now.
-      this.deliver();
     });
   }
 
@@ -243,31 +259,31 @@ export class SmtpClient {
     if (this.reader.pendingBytes > MAX_REPLY_BYTES) this.destroy(new SmtpClientError('EPROTOCOL', 'backend reply line too long'));
   }
 
-  private replies: SmtpReply[] = [];
-
   private completeReply(lines: string[]): void {
+    if (this.broken) return;
     const code = Number(lines[lines.length - 1].slice(0, 3));
     if (!(code >= 200 && code < 600) || lines.some((l) => !/^\d{3}([ -]|$)/.test(l))) {
       this.destroy(new SmtpClientError('EPROTOCOL', `backend sent a malformed reply: ${JSON.stringify(lines.join('\n').slice(0, 200))}`));
       return;
     }
     const texts = lines.map((l) => l.slice(4));
-    this.replies.push({ code, text: texts.join('\n'), lines: texts });
-    this.deliver();
-  }
-
-  private deliver(): void {
-    while (this.replies.length && this.pending.length) {
-      const reply = this.replies.shift()!;
-      const waiter = this.pending.shift()!;
-      clearTimeout(waiter.timer);
-      waiter.resolve(reply);
+    const reply: SmtpReply = { code, text: texts.join('\n'), lines: texts };
+    const waiter = this.pending.shift();
+    if (!waiter) {
+      // the banner may come before the client waits for it; anything else nobody asked for
+      // (a 421 on an idle connection, a stray line) means the two sides are out of step
+      if (!this.greeted && !this.banner) {
+        this.banner = reply;
+        return;
+      }
+      const why = code === 421 ? 'ECLOSING' : 'EPROTOCOL';
+      this.destroy(new SmtpClientError(why, `backend sent a reply nobody asked for: ${code} ${reply.text.split('\n')[0].slice(0, 200)}`, undefined, code, reply.text));
+      return;
     }
-    // A reply nobody asked for (421 on an idle connection): the backend is going away.
-    if (this.replies.length && !this.pending.length) {
-      const reply = this.replies[0];
-      if (reply.code === 421) this.fail(new SmtpClientError('EREPLY', `backend closing: ${reply.code} ${reply.text}`, undefined, reply.code, reply.text));
-    }
+    clearTimeout(waiter.timer);
+    waiter.resolve(reply);
+    // a 421 is the server's last word: the connection is gone whatever the command was
+    if (code === 421) this.destroy(new SmtpClientError('ECLOSING', `backend closing: ${code} ${reply.text.split('\n')[0]}`, waiter.command, code, reply.text));
   }
 
   private fail(err: SmtpClientError): void {

@@ -1,26 +1,36 @@
-// One mail transaction relayed to a backend. The backend is chosen at MAIL, each
-// RCPT is put to it before the client gets an answer, DATA streams through, and the
-// client's 250 is the backend's 250 to the final dot. Until the transaction is
-// answered, a backend that fails is replaced by the next one (MAIL and the accepted
-// RCPTs are replayed) and the client never notices.
+// One mail transaction relayed to a backend, owned by its client session. The
+// backend is chosen at MAIL, each RCPT is put to it before the client gets an
+// answer, DATA is opened there before the client's 354, the message streams through,
+// and the client's 250 is the backend's 250 to the final dot.
+//
+// Failures are judged by kind (proxy/errors.ts), never by text:
+// - a backend reply to MAIL, RCPT, DATA or the dot (4xx or 5xx) is the transaction's
+//   answer: it goes to the client as it is, the transaction and the backend stay;
+// - a backend that is unhealthy (refused, timed out, dropped, 421, garbage) counts
+//   toward its health; until DATA began, the transaction moves to the next backend
+//   (MAIL and the accepted recipients replayed) and the client never notices;
+// - a client that went away frees everything quietly.
+// The backend connection is a lease from the backend's pool; every way out of the
+// transaction gives it back, through end() or the step that ends it.
 //
 // MAIL goes to the backend together with the first RCPT (pipelined where the backend
 // offers PIPELINING): one round trip less per message, and a sender the backend
 // refuses is refused at RCPT, as Postfix does with smtpd_delay_reject.
-import type { Readable } from 'node:stream';
 import type { Stage } from '../stages/stage.ts';
 import type { StageFailure } from '../stages/stage-error.ts';
 import type { Backend } from '../balancer/backend.ts';
 import type { Balancer } from '../balancer/balancer.ts';
 import { SmtpClientError } from '../errors.ts';
 import { passOn, reply, type Reply } from '../replies.ts';
-import type { ClientIdentity } from './pool.ts';
-import { pump } from './pump.ts';
-import type { SmtpClient, SmtpReply } from './smtp-client.ts';
+import type { ClientIdentity } from './identity.ts';
+import type { Lease } from './pool.ts';
+import { pump, type MessageSource } from './pump.ts';
+import type { SmtpReply } from './smtp-client.ts';
 
 export interface TransactionOptions {
   balancer: Balancer;
   who: ClientIdentity;
+  /** the envelope sender as judged (normalized), '' for the null sender */
   sender: string;
   /** MAIL FROM parameters to pass on (SIZE=, BODY=, SMTPUTF8). */
   mailParams: string[];
@@ -31,15 +41,23 @@ export interface TransactionOptions {
 /** What a step ended with: the backend's reply, or a reply the proxy made up. */
 export type StepResult = { ok: true; reply: SmtpReply } | { ok: false; reply: Reply };
 
-const OK: SmtpReply = { code: 250, text: '2.1.0 Ok', lines: ['2.1.0 Ok'] };
+const MAIL_OK: SmtpReply = { code: 250, text: '2.1.0 Ok', lines: ['2.1.0 Ok'] };
+
+const refused = (r: SmtpReply): StepResult => ({ ok: false, reply: passOn(r.code, r.text) });
 
 export class RelayTransaction {
+  private lease: Lease | null = null;
+  /** the backend the transaction is (or was last) on */
   backend: Backend | null = null;
-  private client: SmtpClient | null = null;
   private mailSent = false;
-  private readonly recipients: string[] = [];
+  readonly recipients: string[] = [];
   private readonly tried = new Set<Backend>();
-  private done = false;
+  /** a command or the message is on the wire: ending now must drop the connection */
+  private busy = false;
+  private ended = false;
+  /** the answer to every later step once a failover could not keep the transaction whole */
+  private broken: Reply | null = null;
+  private readonly abort = new AbortController();
 
   constructor(private readonly o: TransactionOptions) {}
 
@@ -47,220 +65,230 @@ export class RelayTransaction {
     return this.backend?.name ?? null;
   }
 
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** the envelope sender, as judged and forwarded */
+  get sender(): string {
+    return this.o.sender;
+  }
+
+  /** opened with SMTPUTF8: its addresses may be non-ASCII */
+  get smtputf8(): boolean {
+    return this.o.mailParams.includes('SMTPUTF8');
+  }
+
   private get mailLine(): string {
     return `MAIL FROM:<${this.o.sender}>${this.o.mailParams.length ? ' ' + this.o.mailParams.join(' ') : ''}`;
   }
 
-  /** Chooses a backend and gets a connection to it: failover here covers backends that are down. */
+  /** Chooses a backend and leases a connection to it: failover here covers backends that are down. */
   async begin(): Promise<StepResult> {
-    return (await this.attachNext()) ? { ok: true, reply: OK } : { ok: false, reply: reply('no-backend') };
+    if (await this.attachNext()) return { ok: true, reply: MAIL_OK };
+    return { ok: false, reply: this.ended ? gone() : reply('no-backend') };
   }
 
   async addRecipient(rcpt: string): Promise<StepResult> {
-    const client = this.client;
-    if (client && !client.broken) {
-      try {
-        const steps = this.mailSent ? [`RCPT TO:<${rcpt}>`] : [this.mailLine, `RCPT TO:<${rcpt}>`];
-        const replies = await client.pipeline(steps);
-        let temporary: SmtpReply | null = null;
-        if (!this.mailSent) {
-          const mail = replies[0];
-          if (mail.code >= 500) return { ok: false, reply: passOn(mail.code, mail.text) };
-          if (mail.code >= 300) temporary = mail;
-          else this.mailSent = true;
-        }
-        const r = replies[replies.length - 1];
-        if (!temporary) {
-          if (r.code < 300) {
-            this.recipients.push(rcpt);
-            return { ok: true, reply: r };
-          }
-          if (r.code >= 500) return { ok: false, reply: passOn(r.code, r.text) };
-          temporary = r;
-        }
-        // A 4xx may be this backend's trouble rather than the recipient's: try the others.
-        this.fail(client.replyError(temporary === r ? 'RCPT' : 'MAIL', temporary));
-        const moved = await this.moveOn(rcpt);
-        return moved.ok || moved.reply.reason !== 'no-backend' ? moved : { ok: false, reply: passOn(temporary.code, temporary.text) };
-      } catch (err) {
-        this.fail(err);
-      }
-    }
-    return this.moveOn(rcpt);
+    const step = await this.exchange([`RCPT TO:<${rcpt}>`]);
+    if (step.ok) this.recipients.push(rcpt);
+    return step;
+  }
+
+  /** Opens DATA at the backend; the client gets its 354 only after the backend's. */
+  async openData(): Promise<StepResult> {
+    return this.exchange(['DATA']);
   }
 
   /**
    * Streams the message to the backend through `stages` (the last one dot-stuffs;
    * the proxy's own headers come out of them too) and returns the backend's verdict
-   * on the final dot.
+   * on the final dot. After DATA began there is no failover: a backend that fails now
+   * gets the client a 451, and the client retries.
    */
-  async data(message: Readable, stages: readonly Stage[], endsWithCrlf: () => boolean): Promise<StepResult> {
-    const opened = await this.openData();
-    if (!opened.ok) {
-      message.resume();
-      return opened;
-    }
-    const client = this.client!;
-    const backend = this.backend!;
-    const sink = client.dataSink();
+  async streamData(message: MessageSource, stages: readonly Stage[], endsWithCrlf: () => boolean): Promise<StepResult> {
+    const lease = this.lease;
+    if (!lease || this.ended) return { ok: false, reply: this.ended ? gone() : reply('backend-failed', 'no backend connection') };
+    const client = lease.client;
+    this.busy = true;
     try {
-      await pump(message, stages, sink);
+      await pump(message, stages, client.dataSink());
     } catch (err) {
-      // Never let the backend see a final dot for a message we did not get or refused.
-      const stageError = err as Error & Partial<StageFailure>;
-      const backendFailure = client.broken && client.broken.code !== 'EABORTED' ? client.broken : null;
-      client.destroy(new SmtpClientError('EABORTED', `DATA aborted: ${stageError.message}`));
-      this.release(false);
-      message.resume();
-      if (stageError.reply) return { ok: false, reply: stageError.reply };
-      if (backendFailure) {
-        backend.recordFailure(backendFailure.message);
-        return { ok: false, reply: reply('backend-failed', backendFailure.message) };
-      }
-      return { ok: false, reply: reply('backend-failed', stageError.message) };
+      // never let the backend see a final dot for a message we did not get whole or refused
+      this.busy = false;
+      const backendBroke = client.broken && client.broken.kind === 'backend-unhealthy' ? client.broken : null;
+      this.release('destroy');
+      const stage = err as Partial<StageFailure>;
+      if (stage.reply) return { ok: false, reply: stage.reply };
+      if (this.ended || (err as SmtpClientError).code === 'ECLIENTGONE') return { ok: false, reply: gone() };
+      if (backendBroke) return this.unhealthy(lease, backendBroke, 'backend-failed', false);
+      return { ok: false, reply: reply('backend-failed', (err as Error).message) };
     }
     if (!endsWithCrlf()) client.write('\r\n');
+    let r: SmtpReply;
     try {
-      const r = await client.finishData(this.o.dataTimeout);
-      this.done = true;
-      this.release(true);
-      if (r.code < 300) {
-        backend.messages++;
-        backend.recordSuccess();
-        return { ok: true, reply: r };
-      }
-      return { ok: false, reply: passOn(r.code, r.text) };
+      r = await client.finishData(this.o.dataTimeout);
     } catch (err) {
       // The backend may or may not have the message: the client retries, so at worst a duplicate, never a loss.
+      this.busy = false;
+      this.release('destroy');
+      if (this.ended) return { ok: false, reply: gone() };
       const e = err as SmtpClientError;
-      backend.recordFailure(e.message);
-      this.release(false);
-      return { ok: false, reply: reply(e.code === 'ETIMEDOUT' ? 'backend-timeout' : 'backend-failed', e.message) };
+      return this.unhealthy(lease, e, e.code === 'ETIMEDOUT' ? 'backend-timeout' : 'backend-failed', false);
     }
-  }
-
-  /** Client RSET, a new MAIL, or a disconnect: leave the backend clean for the next transaction. */
-  async abort(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    const client = this.client;
-    if (!client || client.broken) return this.release(false);
-    if (!this.mailSent) return this.release(true);
-    try {
-      const r = await client.command('RSET');
-      this.release(r.code === 250);
-    } catch {
-      this.release(false);
+    this.busy = false;
+    lease.exchanges++;
+    this.ended = true;
+    if (r.code === 421) return this.unhealthy(lease, closingError(r), 'backend-failed', false);
+    this.release('reuse');
+    if (r.code < 300) {
+      lease.backend.delivered();
+      return { ok: true, reply: r };
     }
-  }
-
-  /** Abrupt end (client vanished mid-DATA): close the backend connection, never QUIT inside DATA. */
-  destroy(): void {
-    this.done = true;
-    this.client?.destroy();
-    this.release(false);
-  }
-
-  private async openData(): Promise<StepResult> {
-    for (;;) {
-      if (!this.client || this.client.broken) {
-        const moved = await this.moveOn(null);
-        if (!moved.ok) return moved;
-      }
-      const client = this.client!;
-      try {
-        const r = await client.command('DATA');
-        if (r.code === 354) return { ok: true, reply: r };
-        if (r.code >= 500) return { ok: false, reply: passOn(r.code, r.text) };
-        this.fail(client.replyError('DATA', r));
-      } catch (err) {
-        this.fail(err);
-      }
-    }
-  }
-
-  /** Connects to the next backend not tried yet that can be had; false when none is left. */
-  private async attachNext(): Promise<boolean> {
-    for (;;) {
-      const backend = this.o.balancer.choose({ sender: this.o.sender, clientIp: this.o.who.ip }, this.tried);
-      if (!backend) return false;
-      this.tried.add(backend);
-      if (await this.attach(backend)) return true;
-    }
-  }
-
-  /** Gets a connection to `backend`; false (and the backend marked) when it cannot be had. */
-  private async attach(backend: Backend): Promise<boolean> {
-    try {
-      const client = await this.o.balancer.pool(backend).acquire(this.o.who);
-      this.release(false);
-      this.backend = backend;
-      this.client = client;
-      this.mailSent = false;
-      backend.active++;
-      return true;
-    } catch (err) {
-      const e = err as SmtpClientError;
-      if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(e.message)) backend.markDown(e.message);
-      else if (!/no free connection/.test(e.message)) backend.recordFailure(e.message);
-      this.o.onFailover?.(backend, e.message);
-      return false;
-    }
-  }
-
-  /** Records the failure of the current backend and lets go of its connection. */
-  private fail(err: unknown): void {
-    const e = err as SmtpClientError;
-    if (this.backend) {
-      this.o.onFailover?.(this.backend, e.message);
-      this.backend.recordFailure(e.message);
-    }
-    this.release(false);
+    return refused(r);
   }
 
   /**
-   * Moves the transaction to the next backend that takes MAIL, the recipients
-   * accepted so far and `rcpt` (when given), replayed in one pipelined write.
+   * The transaction ends (RSET, QUIT, a finished message, a client gone, the session
+   * closed): the backend connection comes back to its pool. Mid-command or mid-DATA it
+   * is dropped (never QUIT inside DATA); after MAIL it is reset first.
    */
-  private async moveOn(rcpt: string | null): Promise<StepResult> {
-    while (await this.attachNext()) {
-      const client = this.client!;
-      const steps = [this.mailLine, ...this.recipients.map((r) => `RCPT TO:<${r}>`)];
-      if (rcpt !== null) steps.push(`RCPT TO:<${rcpt}>`);
-      try {
-        const replies = await client.pipeline(steps);
-        const [mail] = replies;
-        if (mail.code >= 500) {
-          this.release(true);
-          return { ok: false, reply: passOn(mail.code, mail.text) };
-        }
-        const replayed = replies.slice(0, rcpt === null ? replies.length : -1);
-        const bad = replayed.findIndex((r) => r.code >= 300);
-        if (bad >= 0) throw client.replyError(steps[bad], replayed[bad]);
-        this.mailSent = true;
-        if (rcpt === null) return { ok: true, reply: mail };
-        const last = replies[replies.length - 1];
-        if (last.code < 300) {
-          this.recipients.push(rcpt);
-          return { ok: true, reply: last };
-        }
-        // the recipient itself is refused for good: the rest of the transaction stands here
-        if (last.code >= 500) return { ok: false, reply: passOn(last.code, last.text) };
-        throw client.replyError(steps[steps.length - 1], last);
-      } catch (err) {
-        this.fail(err);
-      }
+  async end(): Promise<void> {
+    if (this.ended && !this.lease) return;
+    this.ended = true;
+    this.abort.abort();
+    const lease = this.lease;
+    if (!lease) return;
+    if (this.busy) return this.release('destroy');
+    if (!this.mailSent || lease.client.broken) return this.release('reuse');
+    this.busy = true;
+    try {
+      const r = await lease.client.command('RSET');
+      this.release(r.code === 250 ? 'reuse' : 'quit');
+    } catch {
+      this.release('destroy');
+    } finally {
+      this.busy = false;
     }
-    return { ok: false, reply: reply('no-backend') };
   }
 
-  /** Lets go of the current backend connection; `reusable` when nothing stands on it. */
-  private release(reusable: boolean): void {
-    const client = this.client;
-    const backend = this.backend;
-    if (!client || !backend) return;
-    this.client = null;
-    backend.active = Math.max(0, backend.active - 1);
-    this.o.balancer.pool(backend).release(client, this.o.who, reusable);
+  /**
+   * Puts `lines` to the backend after MAIL (sent with them when it was not yet) and
+   * judges the last reply; moves to the next backend while the current one is unhealthy.
+   */
+  private async exchange(lines: string[]): Promise<StepResult> {
+    for (;;) {
+      if (this.broken) return { ok: false, reply: this.broken };
+      if (this.ended) return { ok: false, reply: gone() };
+      if (!this.lease && !(await this.attachNext())) return { ok: false, reply: this.ended ? gone() : reply('no-backend') };
+      const lease = this.lease!;
+      const replay = this.mailSent ? [] : [this.mailLine, ...this.recipients.map((r) => `RCPT TO:<${r}>`)];
+      const answer = await this.send(lease, [...replay, ...lines]);
+      if (this.ended) return { ok: false, reply: gone() };
+      if (answer instanceof SmtpClientError) {
+        this.unhealthy(lease, answer, 'backend-failed', true);
+        continue;
+      }
+      // a 421 is the backend going away, whatever it answers: the transaction moves on
+      const closing = answer.find((r) => r.code === 421);
+      if (closing) {
+        this.unhealthy(lease, closingError(closing), 'backend-failed', true);
+        continue;
+      }
+      if (replay.length) {
+        const [mail, ...again] = answer.slice(0, replay.length);
+        // the first RCPT carries MAIL: the backend's answer to MAIL is the answer to it
+        if (mail.code >= 300) return this.recipients.length ? this.breakOff(`${mail.code} ${mail.text}`) : refused(mail);
+        this.mailSent = true;
+        const lost = again.find((r) => r.code >= 300);
+        // a recipient the client was told 250 for cannot be taken on this backend: never drop it silently
+        if (lost) return this.breakOff(`a recipient accepted before was refused after failover: ${lost.code} ${lost.text}`);
+      }
+      const last = answer[answer.length - 1];
+      return last.code < 400 ? { ok: true, reply: last } : refused(last);
+    }
   }
+
+  /** Sends lines on the lease; the replies, or the unhealthy failure (never throws). */
+  private async send(lease: Lease, lines: string[]): Promise<SmtpReply[] | SmtpClientError> {
+    this.busy = true;
+    try {
+      const replies = await lease.client.pipeline(lines);
+      lease.exchanges++;
+      return replies;
+    } catch (err) {
+      return err instanceof SmtpClientError ? err : new SmtpClientError('EPROTOCOL', (err as Error).message);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Leases a connection on the next backend not tried yet that can be had; false when none is left. */
+  private async attachNext(): Promise<boolean> {
+    for (;;) {
+      if (this.ended) return false;
+      const backend = this.o.balancer.choose({ sender: this.o.sender, clientIp: this.o.who.ip }, this.tried);
+      if (!backend) return false;
+      this.tried.add(backend);
+      try {
+        const lease = await backend.pool.lease(this.o.who, this.abort.signal);
+        if (this.ended) {
+          lease.release('reuse');
+          return false;
+        }
+        this.lease = lease;
+        this.backend = backend;
+        this.mailSent = false;
+        return true;
+      } catch (err) {
+        const e = err as SmtpClientError;
+        if (e.code === 'ECLIENTGONE') return false;
+        if (e.kind === 'backend-unhealthy') {
+          // a refused connection leaves no doubt; the health checks bring the backend back
+          if (e.code === 'ECONNECTION' && /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(e.message)) backend.markDown(e.message);
+          else backend.recordFailure(e.message);
+        }
+        this.o.onFailover?.(backend, e.message);
+      }
+    }
+  }
+
+  /**
+   * The current backend failed by itself: counted against it (unless a pooled
+   * connection turned out stale before its first reply), its connection dropped.
+   * `moving`: the transaction goes on on another backend (a failover).
+   */
+  private unhealthy(lease: Lease, err: SmtpClientError, reason: 'backend-failed' | 'backend-timeout', moving: boolean): StepResult {
+    const stale = !lease.fresh && lease.exchanges === 0 && err.code === 'ECONNECTION';
+    if (stale) this.tried.delete(lease.backend);
+    else {
+      lease.backend.recordFailure(err.message);
+      if (moving) this.o.onFailover?.(lease.backend, err.message);
+    }
+    this.release('destroy');
+    return { ok: false, reply: reply(reason, err.message) };
+  }
+
+  /** The transaction cannot go on whole on any backend: every later step gets 451. */
+  private breakOff(why: string): StepResult {
+    this.broken = reply('backend-failed', why);
+    this.release('quit');
+    return { ok: false, reply: this.broken };
+  }
+
+  private release(mode: 'reuse' | 'quit' | 'destroy'): void {
+    const lease = this.lease;
+    if (!lease) return;
+    this.lease = null;
+    lease.release(mode);
+  }
+}
+
+function closingError(r: SmtpReply): SmtpClientError {
+  return new SmtpClientError('ECLOSING', `backend closing: ${r.code} ${r.text.split('\n')[0]}`, undefined, r.code, r.text);
+}
+
+/** The client is gone: nobody reads this reply, but the log line and the metrics do. */
+function gone(): Reply {
+  return reply('client-gone');
 }

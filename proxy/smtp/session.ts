@@ -1,191 +1,308 @@
-// The SMTP stage hooks (onMailFrom, onRcptTo, onData, onClose): policies first,
-// then the relay transaction. Replies come from proxy/replies.ts or from the
-// backend, never spelled out here.
-import type { Readable } from 'node:stream';
-import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+// One client connection, from accept to close, and the owner of everything it holds:
+// its admission slot, its socket (TCP, then TLS after STARTTLS), its reader, its
+// bandwidth gate and its mail transaction (with the backend connection that one
+// leases). There is one way out, closed(), whatever ends the connection (QUIT, the
+// client hanging up, an error, a refusal, shutdown), and it gives all of it back.
+//
+// The dialogue itself (what each command does) is in dialogue.ts; this file holds
+// the connection's state, its replies (with the error tarpit) and its lifecycle.
+import type net from 'node:net';
+import tls from 'node:tls';
 import type { Balancer } from '../balancer/balancer.ts';
 import type { ProxyConfig } from '../config/schema.ts';
+import type { Defenses, ErrorCount } from '../defenses.ts';
 import type { ProxyEmitter, Stage } from '../events.ts';
+import type { ClientIdentity } from '../relay/identity.ts';
+import type { RelayTransaction } from '../relay/transaction.ts';
 import { formatReply, reply, type Reply } from '../replies.ts';
-import { receivedHeader } from '../relay/message.ts';
-import { DotStuffer } from '../stages/dot-stuff.ts';
-import { HoldBack } from '../stages/hold-back.ts';
-import type { MessageInspection } from '../defenses.ts';
-import type { ClientIdentity } from '../relay/pool.ts';
-import { RelayTransaction, type StepResult } from '../relay/transaction.ts';
-
-/** What the proxy keeps about one client connection. */
-export interface ClientState {
-  id: string;
-  identity: ClientIdentity;
-  tx: RelayTransaction | null;
-  txStarted: number;
-  connectedAt: number;
-}
+import { dispatch } from './dialogue.ts';
+import { refuse } from './refuse.ts';
+import { SessionReader } from './reader.ts';
+import type { Sessions } from './sessions.ts';
 
 export interface SessionContext {
   config: () => ProxyConfig;
   balancer: () => Balancer;
   events: ProxyEmitter;
-  /** Policies that may refuse a sender or a recipient (issue: defenses). */
-  checkMail?: (state: ClientState, session: SMTPServerSession, sender: string) => Promise<Reply | null>;
-  checkRcpt?: (state: ClientState, session: SMTPServerSession, rcpt: string) => Promise<Reply | null>;
-  /** Guards and filters the message streams through, and the headers they add. */
-  inspect?: (state: ClientState, session: SMTPServerSession) => MessageInspection;
+  defenses: Defenses;
+  sessions: Sessions;
+  /** the certificate for STARTTLS now (null: no TLS) */
+  secureContext: () => tls.SecureContext | null;
 }
 
-type Callback = (err?: Error | null) => void;
+/** A reply to write: the table's, a backend's passed on, or the dialogue's own. */
+export type Wire = Pick<Reply, 'code' | 'enhanced' | 'text'>;
 
-export interface ReplyError extends Error {
-  responseCode: number;
-}
+export type Phase = 'admission' | 'greeting' | 'dialogue' | 'closed';
 
-/** An smtp-server hook error carrying our reply; the engine keeps our enhanced code. */
-export function replyError(r: Pick<Reply, 'code' | 'enhanced' | 'text'>): ReplyError {
-  const err = new Error(`${r.enhanced} ${r.text}`) as ReplyError;
-  err.responseCode = r.code;
-  return err;
-}
+/** Longest command line (RFC 5321 4.5.3.1.4), CRLF included. */
+const MAX_COMMAND = 512;
+/** How long a closing connection may take to read its last reply before it is destroyed. */
+const LINGER_MS = 2000;
+/** A TLS handshake that takes longer than this is given up. */
+const HANDSHAKE_MS = 10_000;
 
-function fromStep(result: StepResult): Error | null {
-  if (result.ok) return null;
-  return replyError(result.reply);
-}
+let sequence = 0;
+const instance = Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0');
 
-const PASS_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID']);
+export class Session {
+  readonly id = `${instance}${(++sequence).toString(36)}`;
+  readonly identity: ClientIdentity;
+  readonly connectedAt = Date.now();
+  phase: Phase = 'admission';
+  /** the socket replies go to: the TCP one, or the TLS one on top of it */
+  socket: net.Socket;
+  secure = false;
+  /** the user it authenticated as */
+  user: string | null = null;
+  /** HELO/EHLO given ('' before); `esmtp` for EHLO */
+  helo = '';
+  esmtp = false;
+  tx: RelayTransaction | null = null;
+  txStarted = 0;
+  /** transactions begun so far (part of each message's id) */
+  transactions = 0;
+  readonly errors: ErrorCount = { errors: 0, closed: false };
+  shuttingDown = false;
+  readonly reader: SessionReader;
+  private releaseSlot: (() => void) | null = null;
+  private detachGate: (() => void) | null = null;
+  private closing = false;
+  private corked = false;
 
-/**
- * The head of each message held back so the filters' headers (X-Spam-Score) can go
- * in front of it; the spam filter scores the first 256 KB of body as well.
- */
-const HOLD_BYTES = 256 * 1024;
-
-export class SessionHooks {
-  readonly clients = new Map<string, ClientState>();
-
-  constructor(private readonly ctx: SessionContext) {}
-
-  state(session: SMTPServerSession): ClientState {
-    return this.clients.get(session.id)!;
+  constructor(
+    readonly raw: net.Socket,
+    readonly ctx: SessionContext,
+    client?: { remoteAddress: string; remotePort: number },
+  ) {
+    this.socket = raw;
+    this.identity = {
+      ip: client?.remoteAddress ?? raw.remoteAddress ?? 'unknown',
+      port: client?.remotePort ?? raw.remotePort ?? 0,
+      localIp: raw.localAddress ?? '',
+      localPort: raw.localPort ?? 0,
+      helo: '',
+      login: null,
+      name: null,
+    };
+    this.reader = new SessionReader({ maxLine: MAX_COMMAND, idleTimeout: () => ctx.config().connections.idleTimeout });
+    raw.on('error', (err: Error & { code?: string }) => ctx.events.emit('client-error', { message: err.message, code: err.code ?? null }));
+    raw.once('close', () => this.closed());
+    ctx.sessions.add(this);
   }
 
-  private refuse(state: ClientState, stage: Stage, r: Reply, cb: Callback): void {
-    this.ctx.events.refused(state.identity.ip, stage, r);
-    cb(replyError(r));
+  get ip(): string {
+    return this.identity.ip;
   }
 
-  async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): Promise<void> {
-    const state = this.state(session);
-    if (!state) return cb(new Error('connection state lost'));
-    await this.endTransaction(state);
-    state.identity.helo = session.hostNameAppearsAs || '';
-    const sender = address.address;
-    const refusal = await this.ctx.checkMail?.(state, session, sender);
-    if (refusal) return this.refuse(state, 'mail', refusal, cb);
-    const params = Object.entries(address.args || {})
-      .filter(([k]) => PASS_PARAMS.has(k.toUpperCase()))
-      .map(([k, v]) => (v === true ? k.toUpperCase() : `${k.toUpperCase()}=${v}`));
-    const tx = new RelayTransaction({
-      balancer: this.ctx.balancer(),
-      who: state.identity,
-      sender,
-      mailParams: params,
-      dataTimeout: this.ctx.config().backends.dataTimeout,
-      onFailover: (backend, why) => this.ctx.events.emit('failover', { backend: backend.name, why }),
-    });
-    state.tx = tx;
-    state.txStarted = Date.now();
-    const result = await tx.begin();
-    if (!result.ok) {
-      state.tx = null;
-      this.report(state, session, tx, 0, result);
-      if (result.reply.reason !== 'backend-reply') this.ctx.events.refused(state.identity.ip, 'mail', result.reply);
-    }
-    cb(fromStep(result));
+  get isClosed(): boolean {
+    return this.phase === 'closed';
   }
 
-  async onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: Callback): Promise<void> {
-    const state = this.state(session);
-    if (!state?.tx) return cb(replyError(reply('need-mail')));
-    const refusal = await this.ctx.checkRcpt?.(state, session, address.address);
-    if (refusal) return this.refuse(state, 'rcpt', refusal, cb);
-    const result = await state.tx.addRecipient(address.address);
-    cb(fromStep(result));
+  /** Admission took a slot for this connection: it is freed when the connection closes. */
+  admitted(release: () => void): void {
+    if (this.phase === 'closed') return release();
+    this.releaseSlot = release;
   }
 
-  onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
-    const state = this.state(session);
-    const tx = state?.tx;
-    if (!state || !tx) {
-      stream.resume();
-      return cb(replyError(reply('need-mail')));
-    }
+  /** Greets the client and runs the dialogue until the connection ends. */
+  start(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'dialogue';
+    this.ctx.events.emit('connection', { client: this.ip, accepted: true });
+    const gated = this.ctx.defenses.inboundGate(this.ip);
+    this.reader.gate = gated?.gate ?? null;
+    this.detachGate = gated?.detach ?? null;
+    this.reader.attach(this.raw);
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
     const config = this.ctx.config();
-    const id = `${session.id}.${session.transaction}`;
-    const recipients = session.envelope.rcptTo.map((r) => r.address);
-    const inspection = this.ctx.inspect?.(state, session) ?? { stages: [], headers: () => '' };
-    const trace = receivedHeader({
-      helo: session.hostNameAppearsAs || '',
-      clientIp: state.identity.ip,
-      hostname: config.hostname,
-      protocol: session.transmissionType || 'ESMTP',
-      id,
-      recipients,
-    });
-    const hold = new HoldBack(HOLD_BYTES, (complete) => trace + inspection.headers(complete));
-    const stuffer = new DotStuffer();
-    // The client went away mid-DATA: the backend must not get a final dot.
-    const onClientGone = () => tx.destroy();
-    stream.once('error', onClientGone);
-    tx.data(stream as unknown as Readable, [...inspection.stages, hold, stuffer], () => stuffer.endsWithCrlf()).then(
-      (result) => {
-        stream.off('error', onClientGone);
-        state.tx = null;
-        this.report(state, session, tx, stream.byteLength, result, id);
-        if (!result.ok) {
-          if (result.reply.reason !== 'backend-reply') {
-            this.ctx.events.refused(state.identity.ip, 'data', result.reply);
-          }
-          return cb(replyError(result.reply));
-        }
-        const text = result.reply.text.split('\n')[0];
-        cb(null, /^2\.\d+\.\d+ /.test(text) ? text : `2.0.0 ${text}`);
-      },
-      (err: Error) => {
-        state.tx = null;
-        cb(replyError(reply('internal-error', err.message)));
-      },
-    );
+    this.write(`220 ${config.hostname} ESMTP attitude\r\n`);
+    while (!this.closing) {
+      if (this.shuttingDown && !this.tx) return this.goodbye(reply('shutting-down'));
+      const line = await this.reader.nextLine();
+      if ('end' in line) {
+        if (line.end === 'interrupted') continue;
+        if (line.end === 'idle') return this.goodbye(reply('idle-timeout'), 'session');
+        if (line.end === 'too-long') return this.goodbye(reply('line-too-long'), 'session');
+        // the client left (or the session is closing: its last reply gets its linger)
+        if (!this.closing) this.destroy();
+        return;
+      }
+      try {
+        await dispatch(this, line);
+      } catch (err) {
+        // a bug, not the client's doing: it keeps its message and may retry
+        this.ctx.events.emit('warning', { message: `session ${this.id} from ${this.ip}: ${(err as Error).stack ?? err}` });
+        await this.endTransaction();
+        await this.send(reply('internal-error'));
+      }
+    }
   }
 
-  async onClose(session: SMTPServerSession): Promise<void> {
-    const state = this.clients.get(session.id);
-    if (!state) return;
-    this.clients.delete(session.id);
-    await this.endTransaction(state);
-    this.ctx.events.emit('closed', { client: state.identity.ip, durationMs: Date.now() - state.connectedAt });
+  /**
+   * Writes a reply, after the error tarpit's delay (Postfix smtpd_error_sleep_time):
+   * past the soft limit every reply waits, past the hard limit the session ends with 421.
+   * `delivered`: the reply accepts a message (the error count starts afresh).
+   */
+  async send(r: Wire, delivered = false): Promise<void> {
+    if (this.closing) return;
+    const verdict = this.ctx.defenses.tarpit(this.errors, r.code, delivered);
+    if (typeof verdict === 'object') {
+      this.ctx.events.refused(this.ip, 'session', verdict);
+      return this.goodbye(verdict);
+    }
+    if (verdict > 0) {
+      await new Promise((resolve) => setTimeout(resolve, verdict));
+      if (this.closing) return;
+    }
+    this.write(formatReply(r) + '\r\n');
   }
 
-  /** A transaction the client left (RSET, new MAIL, disconnect) is cleaned up at the backend. */
-  async endTransaction(state: ClientState): Promise<void> {
-    const tx = state.tx;
+  /** Replies that are refusals by a defense: counted (reason label, event) and tarpitted. */
+  async refuse(stage: Stage, r: Reply): Promise<void> {
+    this.ctx.events.refused(this.ip, stage, r);
+    await this.send(r);
+  }
+
+  /** Replies written in one tick leave in one segment (pipelined commands). */
+  write(data: string): void {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(data);
+  }
+
+  /** The last word (a 421, or 221 to QUIT), then the connection ends. */
+  goodbye(r: Wire, countAs?: Stage): void {
+    if (this.closing) return;
+    if (countAs && 'reason' in r) this.ctx.events.refused(this.ip, countAs, r as Reply);
+    this.write(formatReply(r) + '\r\n');
+    this.close();
+  }
+
+  /** Ends the connection after what was written; destroyed if the client does not go. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.reader.close();
+    void this.tx?.end();
+    const socket = this.socket;
+    socket.end();
+    const linger = setTimeout(() => this.destroy(), LINGER_MS);
+    linger.unref();
+  }
+
+  destroy(): void {
+    this.closing = true;
+    this.socket.destroy();
+    this.raw.destroy();
+  }
+
+  /** The transaction ends (RSET, EHLO, STARTTLS): its backend connection comes back first. */
+  async endTransaction(): Promise<void> {
+    const tx = this.tx;
     if (!tx) return;
-    state.tx = null;
-    await tx.abort();
+    this.tx = null;
+    await tx.end();
   }
 
-  private report(state: ClientState, session: SMTPServerSession, tx: RelayTransaction, size: number, result: StepResult, id = `${session.id}.${session.transaction}`): void {
-    const code = result.ok ? 250 : result.reply.code;
-    this.ctx.events.emit('transaction', {
-      id,
-      client: state.identity.ip,
-      sender: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-      recipients: session.envelope.rcptTo.length,
-      size,
-      backend: tx.backendName,
-      outcome: result.ok ? 'delivered' : code >= 500 ? 'rejected' : 'deferred',
-      reply: result.ok ? `250 ${result.reply.text.split('\n')[0]}` : formatReply(result.reply),
-      ms: Date.now() - state.txStarted,
+  /** SIGTERM: idle sessions get 421 now, the others once their transaction is answered. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    if (this.phase !== 'dialogue') return this.destroy();
+    if (!this.tx) this.reader.interrupt();
+  }
+
+  /** The shutdown deadline passed: whatever it was doing, the client gets 421, then the connection ends. */
+  forceClose(): void {
+    if (this.phase !== 'dialogue') return this.destroy();
+    void this.tx?.end();
+    this.goodbye(reply('shutting-down'));
+  }
+
+  /**
+   * STARTTLS (RFC 3207): what the client sent after the command is dropped, the
+   * handshake runs on the same TCP connection, and the session starts over (no
+   * HELO, no transaction, no user), reading from the TLS socket. The TCP socket stays
+   * the one whose close ends the session.
+   */
+  async upgrade(context: tls.SecureContext): Promise<boolean> {
+    this.reader.detach();
+    await this.endTransaction();
+    const secure = new tls.TLSSocket(this.raw, { isServer: true, secureContext: context });
+    secure.on('error', (err: Error & { code?: string }) => this.ctx.events.emit('client-error', { message: `TLS: ${err.message}`, code: err.code ?? null }));
+    secure.once('close', () => this.closed());
+    this.socket = secure;
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), HANDSHAKE_MS);
+      secure.once('secure', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      secure.once('error', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+      secure.once('close', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
     });
+    if (!ok) {
+      this.destroy();
+      return false;
+    }
+    secure.setNoDelay(true);
+    this.secure = true;
+    this.helo = '';
+    this.esmtp = false;
+    this.user = null;
+    this.identity.helo = '';
+    this.identity.login = null;
+    this.reader.attach(secure);
+    return true;
+  }
+
+  /**
+   * Refused before any dialogue (admission, early talk): the reply goes out and the
+   * socket lingers for the client to read it, but the connection holds nothing
+   * meanwhile: no slot, no place under the global cap.
+   */
+  reject(r: Reply): void {
+    this.giveBack();
+    refuse(this.raw, r);
+  }
+
+  /** The one way out: everything the connection held goes back, and the socket goes. */
+  private closed(): void {
+    if (this.phase === 'closed') return;
+    const was = this.phase;
+    this.giveBack();
+    this.socket.destroy();
+    if (was === 'dialogue') this.ctx.events.emit('closed', { client: this.ip, durationMs: Date.now() - this.connectedAt });
+  }
+
+  private giveBack(): void {
+    this.phase = 'closed';
+    this.closing = true;
+    this.reader.close();
+    const tx = this.tx;
+    this.tx = null;
+    void tx?.end();
+    this.releaseSlot?.();
+    this.releaseSlot = null;
+    this.detachGate?.();
+    this.detachGate = null;
+    this.ctx.sessions.delete(this);
   }
 }

@@ -224,7 +224,7 @@ export function checkProxyBinding(config: ProxyConfig, scenario: Scenario, file:
 export function validateScenarioFile(file: string): void {
   const scenario = parseScenario(readYaml(file), path.resolve(file));
   if (scenario.proxyFile) {
-    const config = loadProxyConfig(scenario.proxyFile);
+    const config = loadProxyConfig(scenario.proxyFile, { use: 'run' });
     checkProxyBinding(config, scenario, scenario.proxyFile);
   }
 }

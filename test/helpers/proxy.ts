@@ -1,5 +1,5 @@
 // Starting the proxy and mock backends on 127.0.0.1 port 0 for integration tests.
-import { parseProxyConfig } from '../../proxy/config/load.ts';
+import { parseProxyConfig, type ProxyConfig } from '../../proxy/config/load.ts';
 import { Proxy, type ProxyOptions } from '../../proxy/proxy.ts';
 import { MockBackend, type MockBackendOptions } from '../../simulator/mock-backend.ts';
 
@@ -9,17 +9,14 @@ export async function backends(n: number, options: MockBackendOptions | ((i: num
   );
 }
 
-/** A proxy in front of `mocks`, with `overrides` merged into a config that has every defense loose. */
-export async function proxyFor(
-  mocks: Array<Pick<MockBackend, 'name' | 'address'>>,
-  overrides: Record<string, unknown> = {},
-  servers: Record<string, unknown>[] = [],
-  options: ProxyOptions = {},
-): Promise<Proxy> {
+/** A config for `mocks` with `overrides` merged into one that has every defense loose. */
+export function looseConfig(mocks: Array<Pick<MockBackend, 'name' | 'address'>>, overrides: Record<string, unknown> = {}, servers: Record<string, unknown>[] = []): ProxyConfig {
   const { backends: backendOverrides, ...rest } = overrides as { backends?: Record<string, unknown> };
-  const config = parseProxyConfig({
+  return parseProxyConfig({
     listen: '127.0.0.1:0',
     admin: '127.0.0.1:0',
+    relay: { domains: ['example.test'] },
+    shutdownTimeout: '5s',
     connections: { perClient: 1000, max: 5000, rate: 'off' },
     messages: { rate: 'off', senderRate: 'off', recipientRate: 'off' },
     throttle: { perClient: 'off', global: 'off' },
@@ -30,7 +27,16 @@ export async function proxyFor(
       servers: mocks.map((m, i) => ({ name: m.name, address: m.address, ...(servers[i] ?? {}) })),
     },
   });
-  return Proxy.start(config, { processMetrics: false, ...options });
+}
+
+/** A proxy in front of `mocks`, with `overrides` merged into a config that has every defense loose. */
+export async function proxyFor(
+  mocks: Array<Pick<MockBackend, 'name' | 'address'>>,
+  overrides: Record<string, unknown> = {},
+  servers: Record<string, unknown>[] = [],
+  options: ProxyOptions = {},
+): Promise<Proxy> {
+  return Proxy.start(looseConfig(mocks, overrides, servers), { processMetrics: false, ...options });
 }
 
 type Closable = { close(): Promise<void> } | { stop(): Promise<void> };

@@ -11,14 +11,26 @@ export class RawClient {
   private waiters: Array<(r: RawReply | null) => void> = [];
   closed = false;
 
+  private readonly onSocketData = (d: Buffer) => this.onData(d);
+
   private constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('data', this.onSocketData);
     socket.on('close', () => {
       this.closed = true;
       for (const w of this.waiters.splice(0)) w(null);
     });
     socket.on('error', () => {});
+  }
+
+  /** A client on a socket that is already connected (a TLS socket after STARTTLS). */
+  static over(socket: net.Socket): RawClient {
+    return new RawClient(socket);
+  }
+
+  /** Stops reading: the socket is handed over (to a TLS socket on top of it). */
+  detach(): void {
+    this.socket.off('data', this.onSocketData);
   }
 
   static connect(port: number, localAddress?: string, host = '127.0.0.1'): Promise<RawClient> {

@@ -1,26 +1,36 @@
 // A backend that answers by script: for tests of the failure cases a real server
 // rarely produces on demand (451 to MAIL, silence, garbage).
 import net from 'node:net';
+import { parseProxyHeader, type ProxyHeader } from '../../proxy/smtp/proxy-header.ts';
 
 /** The answer to a command line; `socket` lets a script stall the backend (pause it). */
 export type Script = (line: string, socket: net.Socket) => string | null | 'hang' | 'close';
 
+export interface ScriptedOptions {
+  /**
+   * Expect a PROXY protocol header (v1 or v2) before anything else, as Postfix with
+   * `smtpd_upstream_proxy_protocol = haproxy` does: a connection without one is dropped
+   * before the banner.
+   */
+  proxyHeader?: boolean;
+}
+
 export async function scriptedBackend(
   script: Script,
   banner = '220 scripted.test ESMTP',
-): Promise<{ port: number; address: string; lines: string[]; messages: string[]; close(): Promise<void> }> {
+  options: ScriptedOptions = {},
+): Promise<{ port: number; address: string; lines: string[]; messages: string[]; headers: ProxyHeader[]; dropped: () => number; close(): Promise<void> }> {
   const lines: string[] = [];
+  const headers: ProxyHeader[] = [];
+  let dropped = 0;
   /** each message as received, dot-unstuffed, every line ended by CRLF */
   const messages: string[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
+  const serve = (socket: net.Socket, rest: Buffer) => {
     if (banner) socket.write(banner + '\r\n');
     let buffer = '';
     let body: string[] | null = null;
-    socket.on('data', (d) => {
+    const take = (d: Buffer) => {
       buffer += d.toString('latin1');
       let nl: number;
       while ((nl = buffer.indexOf('\r\n')) >= 0) {
@@ -41,7 +51,35 @@ export async function scriptedBackend(
         if (/^DATA$/i.test(line) && answer.startsWith('354')) body = [];
         socket.write(answer + '\r\n');
       }
-    });
+    };
+    socket.on('data', take);
+    take(rest);
+  };
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    if (!options.proxyHeader) return serve(socket, Buffer.alloc(0));
+    let head = Buffer.alloc(0);
+    let got = false;
+    const onHead = (d: Buffer) => {
+      head = Buffer.concat([head, d]);
+      let parsed: ReturnType<typeof parseProxyHeader> = null;
+      try {
+        parsed = parseProxyHeader(head);
+      } catch {
+        dropped++;
+        return socket.destroy();
+      }
+      if (!parsed) return;
+      socket.off('data', onHead);
+      got = true;
+      headers.push(parsed.header);
+      serve(socket, head.subarray(parsed.length));
+    };
+    socket.on('data', onHead);
+    // a peer that says nothing and hangs up is dropped too (Postfix: "haproxy read: EOF")
+    socket.once('end', () => got || dropped++);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as net.AddressInfo).port;
@@ -50,6 +88,8 @@ export async function scriptedBackend(
     address: `127.0.0.1:${port}`,
     lines,
     messages,
+    headers,
+    dropped: () => dropped,
     close: () =>
       new Promise((r) => {
         for (const s of sockets) s.destroy();

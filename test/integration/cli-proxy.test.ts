@@ -31,7 +31,7 @@ function configFile(servers: MockBackend[], extra = ''): string {
 function writeConfig(file: string, servers: MockBackend[], extra = ''): void {
   writeFileSync(
     file,
-    `listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nshutdownTimeout: 10s\n${extra}backends:\n  healthCheck: { interval: 1s, timeout: 500ms }\n  servers:\n` +
+    `listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nshutdownTimeout: 10s\nrelay: { domains: [example.test] }\n${extra}backends:\n  healthCheck: { interval: 1s, timeout: 500ms }\n  servers:\n` +
       servers.map((m) => `    - { name: ${m.name}, address: ${m.address} }\n`).join(''),
   );
 }
@@ -119,5 +119,25 @@ describe.each([1, 2])('attitude proxy --workers %i', (workers) => {
     const again = await RawClient.connect(port, '127.0.13.1');
     expect((await again.read())?.code).toBe(220);
     for (const c of [...clients, again]) c.close();
+  });
+});
+
+describe('attitude validate', () => {
+  it.each([
+    ['no servers', 'listen: 127.0.0.1:0\n', 'backends.servers: expected at least one backend server'],
+    ['a server without an address', 'backends:\n  servers:\n    - { name: mx1 }\n', 'backends.servers[0].address: expected HOST:PORT'],
+  ])('refuses what attitude proxy refuses (%s), with the same problems', async (_what, yaml, problem) => {
+    const file = path.join(mkdtempSync(path.join(tmp, 'validate-')), 'proxy.yaml');
+    writeFileSync(file, yaml);
+    const validate = runCli(['validate', file]);
+    expect(await validate.exited).toBe(104);
+    const proxyRun = runCli(['proxy', '--config', file, '--workers', '1']);
+    expect(await proxyRun.exited).toBe(104);
+    expect(validate.stderr()).toContain(problem);
+    expect(proxyRun.stderr()).toContain(problem);
+    // a scenario's proxy config binds its servers to mock backends by name
+    const forRun = runCli(['validate', '--for', 'run', file]);
+    expect(await forRun.exited).toBe(0);
+    expect(forRun.stdout()).toContain('valid proxy config for attitude run');
   });
 });

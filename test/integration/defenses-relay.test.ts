@@ -58,7 +58,7 @@ describe('served domains', () => {
     expect((await rcpt(c, 'Postmaster'))?.code).toBe(250);
     expect((await c.cmd('DATA'))?.code).toBe(354);
     expect((await c.cmd(message('served') + '.'))?.code).toBe(250);
-    expect(mocks[0].received[0].to).toEqual(['u1@example.test', 'U2@EXAMPLE.TEST', 'Postmaster']);
+    expect(mocks[0].received[0].to).toEqual(['u1@example.test', 'U2@example.test', 'Postmaster']);
     expect(await refusals(proxy, 'relay-denied', { stage: 'rcpt', code: '554' })).toBe(2);
   });
 
@@ -78,7 +78,8 @@ describe('served domains', () => {
     expect((await rcpt(c, 'leser@bucher.example'))?.code).toBe(554);
     expect((await c.cmd('DATA'))?.code).toBe(354);
     expect((await c.cmd(message('idn') + '.'))?.code).toBe(250);
-    expect(mocks[0].received.map((m) => m.to)).toEqual([['leser@bücher.example', 'autor@BÜCHER.example']]);
+    // forwarded as judged, the domain in its normalized form (the mock, smtp-server, shows A-labels as U-labels)
+    expect(mocks[0].received.map((m) => m.to)).toEqual([['leser@bücher.example', 'autor@bücher.example']]);
   });
 });
 
@@ -213,9 +214,8 @@ describe('authenticated relaying', () => {
     const r = await c.cmd(`AUTH PLAIN ${plain('alice', 's3cret')}`);
     expect(r?.code).toBe(538);
     expect(r?.text).toMatch(/^5\.7\.11 encryption required/);
-    expect((await c.cmd('AUTH LOGIN'))?.code).toBe(334);
-    await c.cmd(b64('alice'));
-    expect((await c.cmd(b64('s3cret')))?.code).toBe(538);
+    // with LOGIN the password is not even asked for
+    expect((await c.cmd('AUTH LOGIN'))?.code).toBe(538);
     expect((await c.cmd('MAIL FROM:<alice@sender.test>'))?.code).toBe(250);
     expect((await rcpt(c, 'friend@other.test'))?.code).toBe(554);
   });

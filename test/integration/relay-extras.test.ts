@@ -1,14 +1,11 @@
 // Relay details: STARTTLS when configured, the per-backend connection cap, the log line.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
+import { selfSigned } from '../helpers/tls.ts';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 import { Proxy } from '../../proxy/proxy.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
@@ -20,18 +17,6 @@ afterEach(async () => {
   proxy = undefined;
   mocks = [];
 });
-
-const tlsDirs: string[] = [];
-afterAll(() => tlsDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function selfSigned(): { key: string; cert: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'attitude-tls-'));
-  tlsDirs.push(dir);
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=mx.attitude.test'], { stdio: 'ignore' });
-  return { key, cert };
-}
 
 describe('relay extras', () => {
   it('offers STARTTLS with a configured certificate and AUTH only over TLS', async () => {
@@ -81,7 +66,7 @@ describe('relay extras', () => {
         cb();
       },
     });
-    const config = parseProxyConfig({ listen: '127.0.0.1:0', backends: { servers: [{ name: 'mx1', address: mocks[0].address }] } });
+    const config = parseProxyConfig({ listen: '127.0.0.1:0', relay: { domains: ['example.test'] }, backends: { servers: [{ name: 'mx1', address: mocks[0].address }] } });
     proxy = await Proxy.start(config, { processMetrics: false, logger: pino({ level: 'info' }, sink) });
     const c = await RawClient.connect(proxy.address.port, '127.0.8.8');
     await c.read();

@@ -46,7 +46,7 @@ describe('several proxy instances', () => {
       ],
       expect: { 'delivered_ratio{actor:office}': ['>= 0.99'], lost: ['== 0'] },
     });
-    const config = parseProxyConfig({ connections: { perClient: 4, rate: 'off' }, messages: { rate: 'off', senderRate: 'off', recipientRate: 'off' } });
+    const config = parseProxyConfig({ relay: { domains: ['example.test'] }, connections: { perClient: 4, rate: 'off' }, messages: { rate: 'off', senderRate: 'off', recipientRate: 'off' } });
     const result = await runPlan({ plan: buildPlan(scenario), proxyConfig: config, outDir: path.join(tmp, 'cluster'), sampleMs: 200 });
     const spread = result.summary.proxies!;
     expect(spread.instances).toHaveLength(3);

@@ -30,7 +30,7 @@ describe('run engine', () => {
       expect: { 'delivered_ratio{actor:office}': ['>= 0.99'], lost: ['== 0'], 'connections_refused{actor:flood}': ['> 0'] },
     });
     const out = path.join(tmp, 'engine');
-    const config = parseProxyConfig({ connections: { perClient: 10 }, backends: { healthCheck: { interval: '500ms', timeout: '200ms', rise: 1, fall: 1 } } });
+    const config = parseProxyConfig({ relay: { domains: ['example.test'] }, connections: { perClient: 10 }, backends: { healthCheck: { interval: '500ms', timeout: '200ms', rise: 1, fall: 1 } } });
     const result = await runPlan({ plan: buildPlan(scenario), proxyConfig: config, outDir: out, sampleMs: 200 });
     expect(result.exitCode).toBe(0);
     expect(result.summary.passed).toBe(true);

@@ -21,6 +21,7 @@ async function proxyTo(servers: Array<{ name: string; address: string; xclient?:
   return Proxy.start(
     parseProxyConfig({
       listen: '127.0.0.1:0',
+      relay: { domains: ['example.test'] },
       connections: { perClient: 100, rate: 'off' },
       messages: { rate: 'off', senderRate: 'off', recipientRate: 'off' },
       throttle: { perClient: 'off', global: 'off' },

@@ -78,7 +78,7 @@ describe('proxy config', () => {
   });
 
   it('checks across keys: duplicate names, addresses required to run the proxy', () => {
-    expect(problems(() => parseProxyConfig({ backends: { servers: [{ name: 'a' }, { name: 'a', address: '127.0.0.1:1' }] } }, 'x', { requireAddresses: true }))).toEqual([
+    expect(problems(() => parseProxyConfig({ backends: { servers: [{ name: 'a' }, { name: 'a', address: '127.0.0.1:1' }] } }, 'x', { use: 'proxy' }))).toEqual([
       'backends.servers[0].address: expected HOST:PORT (only a scenario run binds a server to a mock backend by name)',
       'backends.servers[1].name: duplicate server name "a"',
     ]);
