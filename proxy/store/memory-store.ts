@@ -45,6 +45,13 @@ export class MemoryStore implements CounterStore {
     this.sweepAfter = this.sweepEvery;
   }
 
+  /** Concurrency slots held in all (every key): what a drained proxy gives back to zero. */
+  get heldSlots(): number {
+    let n = 0;
+    for (const v of this.slots.values()) n += v;
+    return n;
+  }
+
   async hit(key: string, limit: number, windowMs: number, cost = 1): Promise<HitResult> {
     this.tick();
     const now = this.clock();

@@ -6,6 +6,7 @@ import { RawClient, type RawReply } from './raw-smtp.ts';
 import { proxyFor } from './proxy.ts';
 import type { Proxy, ProxyOptions } from '../../proxy/proxy.ts';
 import type { CounterStore } from '../../proxy/store/store.ts';
+import type { MemoryStore } from '../../proxy/store/memory-store.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -127,6 +128,22 @@ export async function until(cond: () => boolean, timeoutMs = 3000, everyMs = 20)
     await sleep(everyMs);
   }
   return true;
+}
+
+/**
+ * Everything the proxy holds for clients is given back: sessions, slots (in `store`,
+ * when the test injected one), transactions, backend leases (busy ones and those in
+ * the middle of closing).
+ */
+export function drained(p: Proxy, store?: MemoryStore): boolean {
+  const s = p.state();
+  return (
+    s.connections.active === 0 &&
+    s.connections.sessions === 0 &&
+    s.transactions.inFlight === 0 &&
+    (store?.heldSlots ?? 0) === 0 &&
+    s.backends.every((b) => b.active === 0 && b.open === b.idle)
+  );
 }
 
 /** A backend that is not a MockBackend (a scripted one, smtp-sink) in the shape proxyFor reads: name and address. */

@@ -50,7 +50,16 @@ export function canRunPostfix(): boolean {
   }
 }
 
-export async function startPostfix(relayhost: string, relayDomains = 'example.test'): Promise<PostfixServer> {
+export interface PostfixOptions {
+  relayDomains?: string;
+  /** more main.cf lines (they win over the defaults above them) */
+  mainCf?: string[];
+  /** `-o name=value` overrides for the smtpd in master.cf */
+  smtpd?: string[];
+}
+
+export async function startPostfix(relayhost: string, options: PostfixOptions = {}): Promise<PostfixServer> {
+  const relayDomains = options.relayDomains ?? 'example.test';
   const dir = mkdtempSync(path.join(tmpdir(), 'attitude-postfix-'));
   chmodSync(dir, 0o755); // the postfix user must reach its queue and data
   const conf = path.join(dir, 'conf');
@@ -88,9 +97,11 @@ export async function startPostfix(relayhost: string, relayDomains = 'example.te
       'daemon_directory = /usr/lib/postfix/sbin',
       'command_directory = /usr/sbin',
       'meta_directory = /etc/postfix',
+      ...(options.mainCf ?? []),
     ].join('\n') + '\n',
   );
-  writeFileSync(path.join(conf, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${MASTER_CF}`);
+  const overrides = (options.smtpd ?? []).map((o) => `\n  -o ${o}`).join('');
+  writeFileSync(path.join(conf, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd${overrides}\n${MASTER_CF}`);
   // start-fg keeps the master in the foreground: it is our child, and stops with it
   const child: ChildProcess = spawn('postfix', ['-c', conf, 'start-fg'], { stdio: 'ignore', detached: true });
   try {

@@ -1,6 +1,7 @@
 // flood, slowloris and early-talker against the proxy and against a bare mock backend.
 import { afterEach, describe, expect, it } from 'vitest';
 import { backends, closeAll, proxyFor } from '../helpers/proxy.ts';
+import { sleep, until } from '../helpers/defenses.ts';
 import { MockBackend } from '../../simulator/mock-backend.ts';
 import { runActors } from '../../simulator/harness.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
@@ -14,7 +15,6 @@ afterEach(async () => {
 });
 
 const at = (m: MockBackend) => ({ host: m.host, port: m.port });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('flood', () => {
   it('holds what the per-client cap allows and is refused beyond it; everything is let go at the end', async () => {
@@ -38,8 +38,7 @@ describe('flood', () => {
     // greeted connections were held for their time
     const held = r.of('conn.closed').filter((e) => e.heldMs >= 1000);
     expect(held.length).toBe(10);
-    await sleep(200);
-    expect(proxy.state().connections.active).toBe(0);
+    expect(await until(() => proxy!.state().connections.active === 0)).toBe(true);
   });
 
   it('meets a bare mock backend at capacity with 421', async () => {

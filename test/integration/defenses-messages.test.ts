@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
 import { scriptedBackend, smtpScript } from '../helpers/scripted-backend.ts';
-import { addr, asBackend, bigMessage, greeted, openData, refusals } from '../helpers/defenses.ts';
+import { addr, asBackend, bigMessage, greeted, openData, refusals, until } from '../helpers/defenses.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
 
@@ -72,7 +72,8 @@ describe('message size', () => {
     expect((await openData(c, 'big@sender.test', ['b@example.test'])).at(-1)?.code).toBe(354);
     c.write(Buffer.concat([bigMessage('too-big', 200 * KB), Buffer.from('.\r\n')]));
     expect((await c.read(10_000))?.code).toBe(552);
-    await new Promise((r) => setTimeout(r, 100));
+    // the refused message's backend connection is dropped before absence is judged
+    expect(await until(() => proxy!.state().backends[0].open === 0)).toBe(true);
     const afterData = backend.lines.slice(backend.lines.lastIndexOf('DATA') + 1);
     expect(backend.lines).toContain('DATA');
     expect(afterData).not.toContain('.');

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { backends, closeAll, proxyFor } from '../helpers/proxy.ts';
 import { startSink, toolsMissing, type Sink } from '../helpers/postfix-tools.ts';
-import { addr, asBackend, greeted, refusals, sleep, until } from '../helpers/defenses.ts';
+import { addr, asBackend, drained, greeted, refusals, sleep, until } from '../helpers/defenses.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 import { VARIANT_BYTES } from '../../simulator/actors/smuggler.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
@@ -146,7 +146,8 @@ describe('SMTP smuggling', () => {
     const sent = await runAll('sink', 92);
     for (const s of sent) expect(s.code, s.a).toBe(250);
     expect(await until(() => sink!.dumps().length >= sent.length, 5000)).toBe(true);
-    await sleep(200);
+    // every session is over at the proxy (and so at the sink) before a second dump is ruled out
+    expect(await until(() => drained(proxy!))).toBe(true);
     const dumps = sink.dumps();
     expect(dumps).toHaveLength(sent.length);
     const ids = dumps.map((d) => /^X-Attitude-Id: (\S+)/m.exec(d)?.[1]);

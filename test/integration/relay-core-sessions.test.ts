@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
-import { addr, greeted, sleep, until } from '../helpers/defenses.ts';
+import { addr, drained, greeted, sleep, until } from '../helpers/defenses.ts';
 import { selfSigned, startTls } from '../helpers/tls.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
@@ -27,12 +27,6 @@ async function open(local?: string) {
   const g = await greeted(proxy!.address.port, local);
   clients.push(g.c);
   return g;
-}
-
-/** Everything the proxy holds for clients is back to zero: slots, sessions, transactions, leases. */
-function drained(p: Proxy): boolean {
-  const s = p.state();
-  return s.connections.active === 0 && s.connections.sessions === 0 && s.transactions.inFlight === 0 && s.backends.every((b) => b.active === 0 && b.open === b.idle);
 }
 
 describe('connection slots', () => {

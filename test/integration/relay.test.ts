@@ -5,6 +5,7 @@ import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
 import { scriptedBackend, smtpScript } from '../helpers/scripted-backend.ts';
+import { drained, until } from '../helpers/defenses.ts';
 
 let mocks: MockBackend[] = [];
 let proxy: Proxy | undefined;
@@ -143,7 +144,8 @@ describe('relay', () => {
     c.write(message('dropped') + 'partial line without end');
     await new Promise((r) => setTimeout(r, 100));
     c.close();
-    await new Promise((r) => setTimeout(r, 300));
+    // the transaction is over (and its backend connection given back) before absence is judged
+    expect(await until(() => drained(proxy!))).toBe(true);
     expect(mocks[0].received).toHaveLength(0);
     // the proxy still serves others
     const d = await RawClient.connect(proxy.address.port);

@@ -1,0 +1,119 @@
+// The relay core against a real Postfix, set up as the README tells a mail admin:
+// behind the PROXY protocol (smtpd_upstream_proxy_protocol = haproxy) the proxy's own
+// health checks must not mark it down; a Postfix that greylists (450 to RCPT) stays
+// up and the other recipients of the transaction go through; a user who
+// authenticated at the proxy relays through Postfix by XCLIENT LOGIN=.
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseProxyConfig } from '../../proxy/config/load.ts';
+import { Proxy } from '../../proxy/proxy.ts';
+import { RawClient } from '../helpers/raw-smtp.ts';
+import { message } from '../helpers/proxy.ts';
+import { sleep, until } from '../helpers/defenses.ts';
+import { canRunPostfix, PostfixUnavailable, startPostfix, type PostfixOptions, type PostfixServer } from '../helpers/postfix-server.ts';
+import { startSink, toolsMissing, type Sink } from '../helpers/postfix-tools.ts';
+
+let proxy: Proxy | undefined;
+let postfix: PostfixServer | undefined;
+let sink: Sink | undefined;
+afterEach(async () => {
+  await proxy?.close(500);
+  await postfix?.stop();
+  await sink?.stop();
+  proxy = postfix = sink = undefined;
+});
+
+/** smtp-sink behind a private Postfix with `options`; null (and the test skipped) when this machine's Postfix cannot start. */
+async function postfixWith(options: PostfixOptions): Promise<PostfixServer | undefined> {
+  sink = await startSink();
+  try {
+    return await startPostfix(sink.address, options);
+  } catch (err) {
+    if (!(err instanceof PostfixUnavailable)) throw err;
+    console.warn(err.message);
+    return undefined;
+  }
+}
+
+function proxyTo(server: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Proxy> {
+  return Proxy.start(
+    parseProxyConfig({
+      listen: '127.0.0.1:0',
+      relay: { domains: ['example.test'], clients: [] },
+      ...extra,
+      backends: { healthCheck: { interval: '300ms', timeout: '250ms', rise: 1, fall: 1 }, servers: [{ name: 'postfix', ...server }] },
+    }),
+    { processMetrics: false },
+  );
+}
+
+/** MAIL, the recipients and the message; each reply as `code text`. */
+async function transaction(port: number, local: string, rcpts: string[], id: string, before: string[] = []): Promise<string[]> {
+  const c = await RawClient.connect(port, local);
+  const out: string[] = [];
+  try {
+    await c.read();
+    await c.cmd('EHLO client.test');
+    for (const line of before) out.push(`${(await c.cmd(line))?.code}`);
+    const say = async (line: string) => {
+      const r = await c.cmd(line);
+      out.push(`${r?.code} ${r?.text}`);
+      return r?.code;
+    };
+    if ((await say('MAIL FROM:<a@sender.test>')) !== 250) return out;
+    let ok = 0;
+    for (const r of rcpts) if ((await say(`RCPT TO:<${r}>`)) === 250) ok++;
+    if (ok && (await say('DATA')) === 354) await say(message(id) + '.');
+    await c.cmd('QUIT');
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the relay core in front of a real Postfix', () => {
+  it.for(['v1', 'v2'] as const)('PROXY protocol %s: the health checks keep Postfix up, and Postfix sees the real client', async (version, ctx) => {
+    postfix = await postfixWith({ smtpd: ['smtpd_upstream_proxy_protocol=haproxy'] });
+    if (!postfix) return ctx.skip();
+    proxy = await proxyTo({ address: postfix.address, proxyProtocol: version });
+    await sleep(2000); // several health checks
+    expect(proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
+    const replies = await transaction(proxy.address.port, '127.0.3.4', ['b@example.test'], `pp-${version}`);
+    expect(replies.at(-1)).toMatch(/^250 2\.0\.0 Ok: queued as/);
+    expect(await until(() => postfix!.log().includes('client=unknown[127.0.3.4]'), 10_000)).toBe(true);
+    const log = postfix.log();
+    expect(log).toMatch(/ehlo=1 quit=1/);
+    // the test helper's own probe of the port, before the proxy started, is the one allowed
+    expect(log.match(/haproxy read/g)?.length ?? 0, log).toBeLessThanOrEqual(1);
+  });
+
+  it('Postfix greylists one recipient (450): passed on, Postfix stays up (fall 1), the others are delivered', async (ctx) => {
+    postfix = await postfixWith({ mainCf: ['smtpd_recipient_restrictions = check_recipient_access inline:{ { grey@example.test = 450 4.2.0 greylisted, come back later } }, permit'] });
+    if (!postfix) return ctx.skip();
+    proxy = await proxyTo({ address: postfix.address, xclient: true });
+    for (let i = 0; i < 3; i++) {
+      const replies = await transaction(proxy.address.port, `127.0.3.${10 + i}`, ['grey@example.test', 'ok@example.test'], `grey-${i}`);
+      expect(replies[1]).toMatch(/^450 4\.2\.0 .*greylisted/);
+      expect(replies[2]).toMatch(/^250 /);
+      expect(replies.at(-1)).toMatch(/^250 2\.0\.0 Ok: queued as/);
+    }
+    expect(proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
+    expect(await until(() => sink!.dumps().length === 3, 10_000)).toBe(true);
+    expect(sink!.dumps().every((d) => d.includes('X-Rcpt-Args: <ok@example.test>') && !d.includes('grey@'))).toBe(true);
+  });
+
+  it('a user who authenticated at the proxy relays through Postfix by XCLIENT LOGIN=, an anonymous client does not', async (ctx) => {
+    postfix = await postfixWith({
+      mainCf: ['smtpd_sasl_auth_enable = yes', 'smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination', 'mynetworks ='],
+    });
+    if (!postfix) return ctx.skip();
+    proxy = await proxyTo({ address: postfix.address, xclient: true }, { relay: { domains: ['example.test'], clients: [], auth: { users: { alice: 's3cret' }, allowPlaintext: true } } });
+    const login = `AUTH PLAIN ${Buffer.from('\0alice\0s3cret').toString('base64')}`;
+    const alice = await transaction(proxy.address.port, '127.0.3.20', ['friend@elsewhere.test'], 'login-1', [login]);
+    expect(alice[0]).toBe('235');
+    expect(alice.at(-1)).toMatch(/^250 2\.0\.0 Ok: queued as/);
+    expect(await until(() => postfix!.log().includes('sasl_username=alice'), 10_000)).toBe(true);
+    // the proxy itself refuses the anonymous relay attempt before Postfix is asked
+    const anon = await transaction(proxy.address.port, '127.0.3.21', ['friend@elsewhere.test'], 'anon-1');
+    expect(anon[1]).toMatch(/^554 5\.7\.1 relay access denied/);
+  });
+});
