@@ -15,6 +15,7 @@ import { Listener, type Admission } from './smtp/listener.ts';
 import { Sessions } from './smtp/sessions.ts';
 import { Certificates } from './smtp/tls.ts';
 import { Defenses } from './defenses.ts';
+import { Dns } from './dns.ts';
 import { reply } from './replies.ts';
 import { cidrList } from './policy/cidr.ts';
 
@@ -61,6 +62,7 @@ export class Proxy {
   private admin: AdminServer | null = null;
   private defenses: Defenses;
   private certificates: Certificates;
+  private dns: Dns;
   private closing = false;
   address: HostPort = { host: '', port: 0 };
   startedAt = Date.now();
@@ -72,6 +74,7 @@ export class Proxy {
     this.fileConfig = config;
     this.config = shareOf(config, this.share);
     this.certificates = new Certificates(config);
+    this.dns = new Dns(config);
     this.balancer = new Balancer(this.config, {
       onHealth: (b, state, why) => this.events.emit('health', { backend: b.name, state, why }),
       warn: (message) => this.events.emit('warning', { message }),
@@ -88,6 +91,7 @@ export class Proxy {
         events: this.events,
         defenses: this.defenses,
         sessions: this.sessions,
+        dns: this.dns,
         secureContext: () => this.certificates.current,
       },
     });
@@ -148,6 +152,7 @@ export class Proxy {
     this.fileConfig = kept;
     this.config = shareOf(kept, this.share);
     this.balancer.apply(this.config);
+    this.dns.reload(this.config);
     this.defenses.reload();
     this.events.emit('reload', { ok: true });
   }
@@ -157,7 +162,7 @@ export class Proxy {
       listen: `${this.address.host}:${this.address.port}`,
       hostname: this.config.hostname,
       uptimeMs: Date.now() - this.startedAt,
-      connections: { active: this.sessions.size, max: this.config.connections.max, sessions: this.sessions.greeted },
+      connections: { active: this.sessions.size, max: this.config.connections.max, sessions: this.sessions.greeted, slots: this.sessions.holdingSlots },
       transactions: { inFlight: this.sessions.inFlight },
       closing: this.closing,
       ...this.balancer.snapshot(),

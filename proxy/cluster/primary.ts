@@ -136,7 +136,7 @@ async function serveAdmin(host: string, port: number, ask: Ask): Promise<{ host:
 }
 
 interface WorkerState {
-  connections: { active: number; max: number; sessions: number };
+  connections: { active: number; max: number; sessions: number; slots: number };
   transactions: { inFlight: number };
   backends: Array<{ name: string; health: string; active: number; open: number; messages: number; failures: number; idle: number } & Record<string, unknown>>;
   [key: string]: unknown;
@@ -157,6 +157,7 @@ function mergeStates(states: WorkerState[]) {
       active: states.reduce((n, s) => n + s.connections.active, 0),
       max: first.connections.max,
       sessions: states.reduce((n, s) => n + s.connections.sessions, 0),
+      slots: states.reduce((n, s) => n + (s.connections.slots ?? 0), 0),
     },
     transactions: { inFlight: states.reduce((n, s) => n + s.transactions.inFlight, 0) },
     backends,

@@ -85,6 +85,17 @@ export const proxyConfigSchema = z.strictObject({
       errorDelay: duration().default(1000),
       // peers (a load balancer in front) that send a PROXY protocol v1/v2 header with the real client address
       proxyProtocolFrom: z.array(cidr()).default([]),
+      // look up the client's verified host name (forward-confirmed reverse DNS, as Postfix's
+      // smtpd does) for XCLIENT NAME=; off by default: a lookup per connection needs a resolver
+      reverseLookup: z.boolean().default(false),
+    })
+    .prefault({}),
+  // the resolver the proxy's own lookups use (DESIGN.md "Reputation, greylisting, sender authentication")
+  dns: z
+    .strictObject({
+      // HOST:PORT of DNS servers; none: the system resolver
+      servers: z.array(hostPort()).default([]),
+      timeout: duration().default(2000),
     })
     .prefault({}),
   messages: z

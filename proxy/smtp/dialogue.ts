@@ -80,6 +80,8 @@ const HANDLERS: Record<string, Handler> = {
     const refusal = await s.ctx.defenses.checkMail(s.ip, sender.address);
     if (s.isClosed) return;
     if (refusal) return s.refuse('mail', refusal);
+    // the backend is told who the client is when the connection is leased: its name must be known by then
+    if (s.named) await s.named;
     const passOn = [...parsed.params].filter(([k]) => k !== 'AUTH').map(([k, v]) => (v === true ? k : `${k}=${v}`));
     const tx = new RelayTransaction({
       balancer: s.ctx.balancer(),

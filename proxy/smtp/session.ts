@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import type { Balancer } from '../balancer/balancer.ts';
 import type { ProxyConfig } from '../config/schema.ts';
 import type { Defenses, ErrorCount } from '../defenses.ts';
+import type { Dns } from '../dns.ts';
 import type { ProxyEmitter, Stage } from '../events.ts';
 import type { ClientIdentity } from '../relay/identity.ts';
 import type { RelayTransaction } from '../relay/transaction.ts';
@@ -26,6 +27,7 @@ export interface SessionContext {
   events: ProxyEmitter;
   defenses: Defenses;
   sessions: Sessions;
+  dns: Dns;
   /** the certificate for STARTTLS now (null: no TLS) */
   secureContext: () => tls.SecureContext | null;
 }
@@ -64,6 +66,8 @@ export class Session {
   transactions = 0;
   readonly errors: ErrorCount = { errors: 0, closed: false };
   shuttingDown = false;
+  /** the lookup of the client's verified name (connections.reverseLookup), done before the first MAIL */
+  named: Promise<void> | null = null;
   readonly reader: SessionReader;
   private releaseSlot: (() => void) | null = null;
   private detachGate: (() => void) | null = null;
@@ -95,6 +99,10 @@ export class Session {
     return this.identity.ip;
   }
 
+  get holdsSlot(): boolean {
+    return this.releaseSlot !== null;
+  }
+
   get isClosed(): boolean {
     return this.phase === 'closed';
   }
@@ -114,6 +122,9 @@ export class Session {
     this.reader.gate = gated?.gate ?? null;
     this.detachGate = gated?.detach ?? null;
     this.reader.attach(this.raw);
+    if (this.ctx.config().connections.reverseLookup) {
+      this.named = this.ctx.dns.verifiedName(this.ip).then((name) => void (this.identity.name = name));
+    }
     void this.run();
   }
 

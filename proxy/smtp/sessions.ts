@@ -26,6 +26,13 @@ export class Sessions {
     return n;
   }
 
+  /** Connections holding a per-client slot of the limit store. */
+  get holdingSlots(): number {
+    let n = 0;
+    for (const s of this.all) if (s.holdsSlot) n++;
+    return n;
+  }
+
   /** Sessions with a mail transaction open. */
   get inFlight(): number {
     let n = 0;

@@ -140,6 +140,7 @@ export function drained(p: Proxy, store?: MemoryStore): boolean {
   return (
     s.connections.active === 0 &&
     s.connections.sessions === 0 &&
+    s.connections.slots === 0 &&
     s.transactions.inFlight === 0 &&
     (store?.heldSlots ?? 0) === 0 &&
     s.backends.every((b) => b.active === 0 && b.open === b.idle)

@@ -10,6 +10,7 @@ import { selfSigned, startTls } from '../helpers/tls.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 import { Proxy } from '../../proxy/proxy.ts';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
+import { MockDns, reverseName } from '../../simulator/mock-dns.ts';
 
 let mocks: MockBackend[] = [];
 let proxy: Proxy | undefined;
@@ -152,5 +153,31 @@ describe('secure by default', () => {
     await c.cmd('MAIL FROM:<a@sender.test>');
     expect((await c.cmd('RCPT TO:<relaytest@nmap.scanme.org>'))?.code).toBe(554);
     expect((await c.cmd('RCPT TO:<b@example.test>'))?.code).toBe(250);
+  });
+});
+
+describe("the client's verified name", () => {
+  it('goes to an XCLIENT backend as NAME= when connections.reverseLookup finds one (forward-confirmed), [UNAVAILABLE] otherwise', async () => {
+    const dns = await new MockDns().start();
+    try {
+      dns.addHost('laptop.client.test', addr(94, 1));
+      // a PTR whose name does not lead back to the address is no verified name
+      dns.add({ name: reverseName(addr(94, 2)), type: 'PTR', data: 'forged.client.test' });
+      mocks = await backends(1);
+      proxy = await proxyFor(mocks, { connections: { perClient: 100, rate: 'off', reverseLookup: true }, dns: { servers: [dns.address], timeout: '1s' } }, [{ xclient: true }]);
+      for (const i of [1, 2, 3]) {
+        const c = await open(addr(94, i));
+        expect((await c.send('a@sender.test', ['b@example.test'], message(`name${i}`)))?.code).toBe(250);
+      }
+      // smtp-server (the mock) records NAME=[UNAVAILABLE] as ''
+      expect(mocks[0].received.map((m) => [m.id, m.xclient.NAME])).toEqual([
+        ['name1', 'laptop.client.test'],
+        ['name2', ''],
+        ['name3', ''],
+      ]);
+      expect(dns.queries.PTR).toBe(3);
+    } finally {
+      await dns.stop();
+    }
   });
 });
