@@ -23,7 +23,7 @@ import type { Balancer } from '../balancer/balancer.ts';
 import { SmtpClientError } from '../errors.ts';
 import { passOn, reply, type Reply } from '../replies.ts';
 import type { ClientIdentity } from './identity.ts';
-import type { Lease } from './pool.ts';
+import type { Cancellation, Lease } from './pool.ts';
 import { pump, type MessageSource } from './pump.ts';
 import type { SmtpReply } from './smtp-client.ts';
 
@@ -45,7 +45,7 @@ const MAIL_OK: SmtpReply = { code: 250, text: '2.1.0 Ok', lines: ['2.1.0 Ok'] };
 
 const refused = (r: SmtpReply): StepResult => ({ ok: false, reply: passOn(r.code, r.text) });
 
-export class RelayTransaction {
+export class RelayTransaction implements Cancellation {
   private lease: Lease | null = null;
   /** the backend the transaction is (or was last) on */
   backend: Backend | null = null;
@@ -57,9 +57,20 @@ export class RelayTransaction {
   private ended = false;
   /** the answer to every later step once a failover could not keep the transaction whole */
   private broken: Reply | null = null;
-  private readonly abort = new AbortController();
+  /** told when the transaction ends, so a wait for a backend connection stops */
+  private onEnd: Array<() => void> = [];
 
   constructor(private readonly o: TransactionOptions) {}
+
+  /** Cancellation: the pool stops a wait for a connection of a transaction that ended. */
+  get cancelled(): boolean {
+    return this.ended;
+  }
+
+  onCancel(listener: () => void): () => void {
+    this.onEnd.push(listener);
+    return () => void (this.onEnd = this.onEnd.filter((l) => l !== listener));
+  }
 
   get backendName(): string | null {
     return this.backend?.name ?? null;
@@ -156,7 +167,7 @@ export class RelayTransaction {
   async end(): Promise<void> {
     if (this.ended && !this.lease) return;
     this.ended = true;
-    this.abort.abort();
+    for (const listener of this.onEnd.splice(0)) listener();
     const lease = this.lease;
     if (!lease) return;
     if (this.busy) return this.release('destroy');
@@ -231,7 +242,7 @@ export class RelayTransaction {
       if (!backend) return false;
       this.tried.add(backend);
       try {
-        const lease = await backend.pool.lease(this.o.who, this.abort.signal);
+        const lease = await backend.pool.lease(this.o.who, this);
         if (this.ended) {
           lease.release('reuse');
           return false;

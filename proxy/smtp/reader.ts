@@ -95,7 +95,7 @@ export class SessionReader {
     this.closed = true;
     this.socket?.setTimeout(0);
     this.settle({ end: 'closed' });
-    this.failMessage('closed', new Error('the client went away before the end of the message'));
+    this.failMessage('closed', 'the client went away before the end of the message');
   }
 
   /** Wakes a session that waits for a command (shutdown), without losing input. */
@@ -214,14 +214,15 @@ export class SessionReader {
     if (this.consumer && !this.pieces.length && !this.holds.has('consumer')) this.armIdle();
   }
 
-  private failMessage(why: 'closed' | 'idle', err: Error): void {
+  private failMessage(why: 'closed' | 'idle', message: string): void {
+    // most sessions end between messages: no Error (and no stack trace) for them
     if (this.messageEnd !== null || !this.dataDone) return;
     this.messageEnd = why;
     const consumer = this.consumer;
     this.consumer = null;
     this.pieces = [];
     this.data = null;
-    consumer?.fail(err);
+    consumer?.fail(new Error(message));
     const done = this.dataDone;
     this.dataDone = null;
     done(why);
@@ -261,7 +262,7 @@ export class SessionReader {
   private timedOut(): void {
     this.socket?.setTimeout(0);
     if (this.waiter) return this.settle({ end: 'idle' });
-    this.failMessage('idle', new Error('the client was idle too long in the middle of the message'));
+    this.failMessage('idle', 'the client was idle too long in the middle of the message');
   }
 
   private hold(why: 'gate' | 'consumer' | 'unread'): void {

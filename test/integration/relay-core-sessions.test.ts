@@ -120,6 +120,26 @@ describe('backend connections', () => {
   });
 });
 
+describe('waiting for a backend connection', () => {
+  it('a client that leaves while it waits (maxConnections reached) leaves nothing behind: one connection, idle after', async () => {
+    mocks = await backends(1, { latency: 300 });
+    proxy = await proxyFor(mocks, { backends: { healthCheck: { enabled: false }, queueTimeout: '5s' } }, [{ maxConnections: 1 }]);
+    const a = (await open(addr(84, 10))).c;
+    const sending = a.send('a@sender.test', ['b@example.test'], message('first'));
+    await sleep(50);
+    const b = (await open(addr(84, 11))).c;
+    await b.cmd('EHLO waiter.test');
+    b.write('MAIL FROM:<b@sender.test>\r\n');
+    await sleep(50);
+    b.close();
+    expect((await sending)?.code).toBe(250);
+    a.close();
+    expect(await until(() => drained(proxy!), 3000)).toBe(true);
+    // one connection was ever opened to the backend, and it is idle for the next transaction
+    expect(proxy.state().backends[0]).toMatchObject({ open: 1, idle: 1, active: 0 });
+  });
+});
+
 describe('RSET', () => {
   it("ends the proxy's transaction: nothing in flight, the backend connection idle, and a shutdown does not wait for it", async () => {
     mocks = await backends(1);
