@@ -38,10 +38,6 @@ export class Lease {
     private readonly giveBack: (lease: Lease, mode: ReleaseMode) => void,
   ) {}
 
-  get released(): boolean {
-    return this.returned;
-  }
-
   /** Hands the connection back; only the first call counts. */
   release(mode: ReleaseMode): void {
     if (this.returned) return;

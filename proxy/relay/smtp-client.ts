@@ -8,6 +8,7 @@
 // reply nobody asked for, a 421) break the client with a typed SmtpClientError.
 import net from 'node:net';
 import { SmtpClientError } from '../errors.ts';
+import { TickWriter } from '../tick-writer.ts';
 import type { DataSink } from './pump.ts';
 import { ReplyLines } from './reply-lines.ts';
 
@@ -42,6 +43,7 @@ const DATA_BATCH = 16 * 1024;
 
 export class SmtpClient {
   readonly socket: net.Socket;
+  private readonly out: TickWriter;
   capabilities = new Map<string, string>();
   /** Why the connection can no longer be used (null while healthy). */
   broken: SmtpClientError | null = null;
@@ -57,6 +59,7 @@ export class SmtpClient {
     socket: net.Socket,
   ) {
     this.socket = socket;
+    this.out = new TickWriter(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(new SmtpClientError('ECONNECTION', `backend connection error: ${err.message}`)));
@@ -146,19 +149,9 @@ export class SmtpClient {
       this.batchBytes += data.length;
       return this.batchBytes < DATA_BATCH || this.flushBatch();
     }
-    const socket = this.socket;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    return socket.write(data);
+    return this.out.write(data);
   }
 
-  private corked = false;
   private batch: Buffer[] | null = null;
   private batchBytes = 0;
 

@@ -76,10 +76,6 @@ export class RelayTransaction implements Cancellation {
     return this.backend?.name ?? null;
   }
 
-  get isEnded(): boolean {
-    return this.ended;
-  }
-
   /** the envelope sender, as judged and forwarded */
   get sender(): string {
     return this.o.sender;

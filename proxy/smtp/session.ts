@@ -16,6 +16,7 @@ import type { ProxyEmitter, Stage } from '../events.ts';
 import type { ClientIdentity } from '../relay/identity.ts';
 import type { RelayTransaction } from '../relay/transaction.ts';
 import { formatReply, reply, type Reply } from '../replies.ts';
+import { TickWriter } from '../tick-writer.ts';
 import { dispatch } from './dialogue.ts';
 import { refuse } from './refuse.ts';
 import { SessionReader } from './reader.ts';
@@ -54,6 +55,7 @@ export class Session {
   phase: Phase = 'admission';
   /** the socket replies go to: the TCP one, or the TLS one on top of it */
   socket: net.Socket;
+  private out: TickWriter;
   secure = false;
   /** the user it authenticated as */
   user: string | null = null;
@@ -72,7 +74,6 @@ export class Session {
   private releaseSlot: (() => void) | null = null;
   private detachGate: (() => void) | null = null;
   private closing = false;
-  private corked = false;
 
   constructor(
     readonly raw: net.Socket,
@@ -80,6 +81,7 @@ export class Session {
     client?: { remoteAddress: string; remotePort: number },
   ) {
     this.socket = raw;
+    this.out = new TickWriter(raw);
     this.identity = {
       ip: client?.remoteAddress ?? raw.remoteAddress ?? 'unknown',
       port: client?.remotePort ?? raw.remotePort ?? 0,
@@ -180,17 +182,8 @@ export class Session {
 
   /** Replies written in one tick leave in one segment (pipelined commands). */
   write(data: string): void {
-    const socket = this.socket;
-    if (socket.destroyed || !socket.writable) return;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    socket.write(data);
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.out.write(data);
   }
 
   /** The last word (a 421, or 221 to QUIT), then the connection ends. */
@@ -254,6 +247,7 @@ export class Session {
     secure.on('error', (err: Error & { code?: string }) => this.ctx.events.emit('client-error', { message: `TLS: ${err.message}`, code: err.code ?? null }));
     secure.once('close', () => this.closed());
     this.socket = secure;
+    this.out = new TickWriter(secure);
     const ok = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), HANDSHAKE_MS);
       secure.once('secure', () => {

@@ -4,6 +4,7 @@
 // It records what it stored and what it answered, the ground truth a ledger needs to
 // tell a lost message from an RFC 1047 duplicate (stored, never answered).
 import net from 'node:net';
+import { crlfLines } from './scripted-backend.ts';
 
 export type Fault = 'ok' | 'late' | 'tempfail' | 'drop-after-dot' | 'reset-mid-data';
 
@@ -40,30 +41,29 @@ export async function faultBackend(name: string, o: FaultOptions): Promise<Fault
     socket.on('error', () => {});
     socket.setNoDelay(true);
     socket.write(`220 ${name}.fault.test ESMTP\r\n`);
-    let buffer = '';
     let body: string[] | null = null;
     let fault: Fault = 'ok';
-    socket.on('data', (d) => {
-      buffer += d.toString('latin1');
-      let nl: number;
-      while ((nl = buffer.indexOf('\r\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 2);
+    socket.on(
+      'data',
+      crlfLines((line) => {
         if (body) {
           if (line !== '.') {
             body.push(line);
-            if (fault === 'reset-mid-data' && body.length === 3) return socket.resetAndDestroy();
-            continue;
+            if (fault === 'reset-mid-data' && body.length === 3) {
+              socket.resetAndDestroy();
+              return false;
+            }
+            return;
           }
           const id = /^X-Attitude-Id:\s*(\S+)/im.exec(body.join('\n'))?.[1] ?? '?';
           body = null;
-          if (fault === 'tempfail') {
-            socket.write('451 4.3.0 queue file write error\r\n');
-            continue;
-          }
+          if (fault === 'tempfail') return void socket.write('451 4.3.0 queue file write error\r\n');
           const entry: Stored = { id, answered: null };
           stored.push(entry);
-          if (fault === 'drop-after-dot') return socket.destroy();
+          if (fault === 'drop-after-dot') {
+            socket.destroy();
+            return false;
+          }
           const answer = () => {
             if (socket.destroyed) return;
             entry.answered = 250;
@@ -71,7 +71,7 @@ export async function faultBackend(name: string, o: FaultOptions): Promise<Fault
           };
           if (fault === 'late') setTimeout(answer, o.lateMs ?? 1000);
           else answer();
-          continue;
+          return;
         }
         const verb = line.split(/[ :]/)[0].toUpperCase();
         if (verb === 'EHLO') socket.write(`250-${name}.fault.test\r\n250 PIPELINING\r\n`);
@@ -83,8 +83,8 @@ export async function faultBackend(name: string, o: FaultOptions): Promise<Fault
           socket.write('221 bye\r\n');
           socket.end();
         } else socket.write('250 2.0.0 Ok\r\n');
-      }
-    });
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as net.AddressInfo).port;

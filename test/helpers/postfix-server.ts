@@ -50,6 +50,20 @@ export function canRunPostfix(): boolean {
   }
 }
 
+/**
+ * A private Postfix, or the test skipped (with Postfix's own log) when this machine's
+ * Postfix cannot start: an environment problem, not a failure of the proxy.
+ */
+export async function postfixOrSkip(ctx: { skip(note?: string): never }, relayhost: string, options: PostfixOptions = {}): Promise<PostfixServer> {
+  try {
+    return await startPostfix(relayhost, options);
+  } catch (err) {
+    if (!(err instanceof PostfixUnavailable)) throw err;
+    console.warn(err.message);
+    return ctx.skip();
+  }
+}
+
 export interface PostfixOptions {
   relayDomains?: string;
   /** more main.cf lines (they win over the defaults above them) */

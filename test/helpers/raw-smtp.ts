@@ -67,17 +67,32 @@ export class RawClient {
     return this.read(timeoutMs);
   }
 
-  /** Greeting, EHLO, MAIL, RCPTs, DATA and the message; returns the final reply. */
+  /** EHLO, MAIL, RCPTs, DATA and the message; returns the last reply (a refused last RCPT's when none was accepted). */
   async send(from: string, to: string[], body: string, helo = 'client.test'): Promise<RawReply | null> {
     await this.cmd(`EHLO ${helo}`);
-    const mail = await this.cmd(`MAIL FROM:<${from}>`);
-    if (mail?.code !== 250) return mail;
+    const replies = await this.transaction(from, to, body);
+    return replies[replies.length - 1] ?? null;
+  }
+
+  /**
+   * MAIL, RCPTs, DATA and the message (dot-stuffed here) in a greeted session: every
+   * reply, up to the first that ends the transaction (MAIL refused, no recipient
+   * accepted, DATA refused). A null reply (the connection closed) ends it too.
+   */
+  async transaction(from: string, to: string[], body: string): Promise<RawReply[]> {
+    const out: RawReply[] = [];
+    const say = async (line: string) => {
+      const r = await this.cmd(line);
+      if (r) out.push(r);
+      return r?.code;
+    };
+    if ((await say(`MAIL FROM:<${from}>`)) !== 250) return out;
     let accepted = 0;
-    for (const r of to) if ((await this.cmd(`RCPT TO:<${r}>`))?.code === 250) accepted++;
-    if (!accepted) return { code: 554, text: 'no recipient accepted' };
-    const data = await this.cmd('DATA');
-    if (data?.code !== 354) return data;
-    return this.cmd(body.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..') + '\r\n.');
+    for (const r of to) if ((await say(`RCPT TO:<${r}>`)) === 250) accepted++;
+    if (!accepted) return out;
+    if ((await say('DATA')) !== 354) return out;
+    await say(body.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..') + '\r\n.');
+    return out;
   }
 
   close(): void {

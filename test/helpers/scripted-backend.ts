@@ -6,6 +6,20 @@ import { parseProxyHeader, type ProxyHeader } from '../../proxy/smtp/proxy-heade
 /** The answer to a command line; `socket` lets a script stall the backend (pause it). */
 export type Script = (line: string, socket: net.Socket) => string | null | 'hang' | 'close';
 
+/** A feed of bytes that calls `onLine` with each CRLF line; `onLine` returns false to stop reading. */
+export function crlfLines(onLine: (line: string) => boolean | void): (data: Buffer) => void {
+  let buffer = '';
+  return (data) => {
+    buffer += data.toString('latin1');
+    let nl: number;
+    while ((nl = buffer.indexOf('\r\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 2);
+      if (onLine(line) === false) return;
+    }
+  };
+}
+
 export interface ScriptedOptions {
   /**
    * Expect a PROXY protocol header (v1 or v2) before anything else, as Postfix with
@@ -28,30 +42,26 @@ export async function scriptedBackend(
   const sockets = new Set<net.Socket>();
   const serve = (socket: net.Socket, rest: Buffer) => {
     if (banner) socket.write(banner + '\r\n');
-    let buffer = '';
     let body: string[] | null = null;
-    const take = (d: Buffer) => {
-      buffer += d.toString('latin1');
-      let nl: number;
-      while ((nl = buffer.indexOf('\r\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 2);
-        if (body) {
-          if (line !== '.') {
-            body.push(line.startsWith('.') ? line.slice(1) : line, '\r\n');
-            continue;
-          }
-          messages.push(body.join(''));
-          body = null;
+    const take = crlfLines((line) => {
+      if (body) {
+        if (line !== '.') {
+          body.push(line.startsWith('.') ? line.slice(1) : line, '\r\n');
+          return;
         }
-        lines.push(line);
-        const answer = script(line, socket);
-        if (answer === 'close') return socket.destroy();
-        if (answer === 'hang' || answer === null) continue;
-        if (/^DATA$/i.test(line) && answer.startsWith('354')) body = [];
-        socket.write(answer + '\r\n');
+        messages.push(body.join(''));
+        body = null;
       }
-    };
+      lines.push(line);
+      const answer = script(line, socket);
+      if (answer === 'close') {
+        socket.destroy();
+        return false;
+      }
+      if (answer === 'hang' || answer === null) return;
+      if (/^DATA$/i.test(line) && answer.startsWith('354')) body = [];
+      socket.write(answer + '\r\n');
+    });
     socket.on('data', take);
     take(rest);
   };

@@ -7,7 +7,8 @@
 // copy it never answered (RFC 1047), and the pool, the per-client slots, the global
 // count and /state are back to zero.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { proxyFixture } from '../helpers/fixture.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
 import { addr, asBackend, drained, sleep, until } from '../helpers/defenses.ts';
@@ -15,18 +16,15 @@ import { faultBackend, ledger, type Fault, type FaultBackend, type Stored } from
 import { selfSigned, startTls } from '../helpers/tls.ts';
 import { MemoryStore } from '../../proxy/store/memory-store.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
-import type { Proxy } from '../../proxy/proxy.ts';
 
-let proxy: Proxy | undefined;
-let faulty: FaultBackend[] = [];
-let mocks: MockBackend[] = [];
-afterEach(async () => {
-  await closeAll(proxy, mocks);
-  for (const f of faulty) await f.close();
-  proxy = undefined;
-  faulty = [];
-  mocks = [];
-});
+const f = proxyFixture();
+
+/** A faulty backend, stopped after the test. */
+async function faultyBackend(...args: Parameters<typeof faultBackend>): Promise<FaultBackend> {
+  const b = await faultBackend(...args);
+  f.cleanup.push(b.close);
+  return b;
+}
 
 const HEALTH = { healthCheck: { interval: '300ms', timeout: '200ms', rise: 1, fall: 2 } };
 
@@ -68,48 +66,48 @@ const keptBy = (m: MockBackend[]): Stored[] => m.flatMap((b) => b.received.map((
 describe('backend faults', () => {
   it('a faulty backend beside a healthy one (no answer after the dot, 451, reset mid-DATA, late answers): 0 lost, duplicates only RFC 1047, all given back', async () => {
     const cycle: Fault[] = ['ok', 'drop-after-dot', 'tempfail', 'reset-mid-data', 'late', 'ok'];
-    faulty = [await faultBackend('faulty', { fault: (n) => cycle[n % cycle.length], lateMs: 150 })];
-    mocks = await backends(1);
+    const faulty = await faultyBackend('faulty', { fault: (n) => cycle[n % cycle.length], lateMs: 150 });
+    f.mocks = await backends(1);
     const store = new MemoryStore(Date.now);
-    proxy = await proxyFor([asBackend<MockBackend>('faulty', faulty[0].address), mocks[0]], { backends: { ...HEALTH, dataTimeout: '2s' } }, [], { store });
-    const told = await deliverAll(proxy.address.port, 200, 20, 100);
+    f.proxy = await proxyFor([asBackend<MockBackend>('faulty', faulty.address), f.mocks[0]], { backends: { ...HEALTH, dataTimeout: '2s' } }, [], { store });
+    const told = await deliverAll(f.proxy.address.port, 200, 20, 100);
     expect(told.size).toBe(200);
-    const l = ledger(told, [...faulty[0].stored, ...keptBy(mocks)]);
+    const l = ledger(told, [...faulty.stored, ...keptBy(f.mocks)]);
     expect(l.lost).toEqual([]);
     expect(l.duplicates).toEqual([]);
     // the fault that makes RFC 1047 duplicates did happen, and each copy is accounted for
-    expect(faulty[0].stored.some((s) => s.answered === null)).toBe(true);
-    expect(await until(() => drained(proxy!, store), 5000), JSON.stringify(proxy.state())).toBe(true);
-    console.log(`faults: 200 messages, ${faulty[0].stored.length} kept by the faulty backend, ${mocks[0].received.length} by the healthy one, ${l.rfc1047.length} RFC 1047 duplicates`);
+    expect(faulty.stored.some((s) => s.answered === null)).toBe(true);
+    expect(await until(() => drained(f.proxy!, store), 5000), JSON.stringify(f.proxy.state())).toBe(true);
+    console.log(`faults: 200 messages, ${faulty.stored.length} kept by the faulty backend, ${f.mocks[0].received.length} by the healthy one, ${l.rfc1047.length} RFC 1047 duplicates`);
   });
 
   it('an answer that comes late: waited for within dataTimeout, a 451 after it (and the copy is an RFC 1047 duplicate at worst)', async () => {
-    faulty = [await faultBackend('slow', { fault: () => 'late', lateMs: 600 })];
+    const faulty = await faultyBackend('slow', { fault: () => 'late', lateMs: 600 });
     const store = new MemoryStore(Date.now);
-    proxy = await proxyFor([asBackend<MockBackend>('slow', faulty[0].address)], { backends: { ...HEALTH, dataTimeout: '2s' } }, [], { store });
-    const c = await RawClient.connect(proxy.address.port, addr(101, 0));
+    f.proxy = await proxyFor([asBackend<MockBackend>('slow', faulty.address)], { backends: { ...HEALTH, dataTimeout: '2s' } }, [], { store });
+    const c = await RawClient.connect(f.proxy.address.port, addr(101, 0));
     await c.read();
     expect((await c.send('a@sender.test', ['b@example.test'], message('patient')))?.code).toBe(250);
     c.close();
-    await closeAll(proxy);
-    proxy = await proxyFor([asBackend<MockBackend>('slow', faulty[0].address)], { backends: { ...HEALTH, dataTimeout: '300ms' } }, [], { store });
-    const d = await RawClient.connect(proxy.address.port, addr(101, 1));
+    await closeAll(f.proxy);
+    f.proxy = await proxyFor([asBackend<MockBackend>('slow', faulty.address)], { backends: { ...HEALTH, dataTimeout: '300ms' } }, [], { store });
+    const d = await RawClient.connect(f.proxy.address.port, addr(101, 1));
     await d.read();
     const r = await d.send('a@sender.test', ['b@example.test'], message('impatient'));
     expect(r?.code).toBe(451);
     expect(r?.text).toMatch(/^4\.4\.2 mail server did not answer in time/);
     d.close();
-    expect(faulty[0].stored.find((s) => s.id === 'impatient')?.answered).toBeNull();
-    expect(await until(() => drained(proxy!, store), 3000)).toBe(true);
+    expect(faulty.stored.find((s) => s.id === 'impatient')?.answered).toBeNull();
+    expect(await until(() => drained(f.proxy!, store), 3000)).toBe(true);
   });
 
   it('a backend killed with 20 messages in flight: every sender gets a 4xx or its 250, retries go to the other backend, nothing is lost', async () => {
-    faulty = [await faultBackend('doomed', { fault: () => 'late', lateMs: 400 })];
-    mocks = await backends(1);
+    const faulty = await faultyBackend('doomed', { fault: () => 'late', lateMs: 400 });
+    f.mocks = await backends(1);
     const store = new MemoryStore(Date.now);
     // everything goes to `doomed` while it lives: the healthy one has weight 0
-    proxy = await proxyFor([asBackend<MockBackend>('doomed', faulty[0].address), mocks[0]], { backends: { ...HEALTH, strategy: 'weighted' } }, [{ weight: 1 }, { weight: 0 }], { store });
-    const port = proxy.address.port;
+    f.proxy = await proxyFor([asBackend<MockBackend>('doomed', faulty.address), f.mocks[0]], { backends: { ...HEALTH, strategy: 'weighted' } }, [{ weight: 1 }, { weight: 0 }], { store });
+    const port = f.proxy.address.port;
     const inFlight = Array.from({ length: 20 }, async (_, i) => {
       const c = await RawClient.connect(port, addr(102, i));
       await c.read();
@@ -117,19 +115,19 @@ describe('backend faults', () => {
       c.close();
       return r?.code ?? 0;
     });
-    expect(await until(() => faulty[0].stored.length === 20, 5000)).toBe(true);
-    faulty[0].kill();
+    expect(await until(() => faulty.stored.length === 20, 5000)).toBe(true);
+    faulty.kill();
     const codes = await Promise.all(inFlight);
     expect(codes.every((c) => c === 451)).toBe(true);
     const told = new Set<string>();
     await Promise.all(codes.map(async (_, i) => (await deliver(port, addr(102, i), `k${i}`)) === 250 && told.add(`k${i}`)));
     expect(told.size).toBe(20);
-    const l = ledger(told, [...faulty[0].stored, ...keptBy(mocks)]);
+    const l = ledger(told, [...faulty.stored, ...keptBy(f.mocks)]);
     expect(l.lost).toEqual([]);
     expect(l.duplicates).toEqual([]);
     expect(l.rfc1047).toHaveLength(20);
-    expect(proxy.state().backends[0].health).toBe('down');
-    expect(await until(() => drained(proxy!, store), 5000)).toBe(true);
+    expect(f.proxy.state().backends[0].health).toBe('down');
+    expect(await until(() => drained(f.proxy!, store), 5000)).toBe(true);
   });
 });
 
@@ -170,10 +168,10 @@ describe('clients that abort', () => {
   const STAGES = ['connect', 'banner', 'ehlo', 'mail', 'rcpt', 'data', 'mid-body', 'after-dot', 'pipeline', 'rset', 'starttls'];
 
   it(`at every stage (${STAGES.join(', ')}), 30 times each, 8 at a time: the backend stays up, everything is given back, the next sender delivers`, async () => {
-    mocks = await backends(1, { latency: 3 });
+    f.mocks = await backends(1, { latency: 3 });
     const store = new MemoryStore(Date.now);
-    proxy = await proxyFor(mocks, { tls: selfSigned(), connections: { perClient: 4, max: 50, rate: 'off' }, backends: { ...HEALTH } }, [{ maxConnections: 6 }], { store });
-    const port = proxy.address.port;
+    f.proxy = await proxyFor(f.mocks, { tls: selfSigned(), connections: { perClient: 4, max: 50, rate: 'off' }, backends: { ...HEALTH } }, [{ maxConnections: 6 }], { store });
+    const port = f.proxy.address.port;
     const jobs = STAGES.flatMap((stage) => Array.from({ length: 30 }, (_, i) => ({ stage, i })));
     let next = 0;
     await Promise.all(
@@ -184,15 +182,15 @@ describe('clients that abort', () => {
         }
       }),
     );
-    expect(await until(() => drained(proxy!, store), 5000), JSON.stringify(proxy.state())).toBe(true);
-    expect(proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
+    expect(await until(() => drained(f.proxy!, store), 5000), JSON.stringify(f.proxy.state())).toBe(true);
+    expect(f.proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
     // only a whole message with its final dot may have arrived (the client left before the answer)
-    expect(mocks[0].received.every((m) => m.id?.startsWith('after-dot-'))).toBe(true);
+    expect(f.mocks[0].received.every((m) => m.id?.startsWith('after-dot-'))).toBe(true);
     // perClient 4: every address can open its 4 connections again
     const again = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(port, addr(103, 0))));
     expect((await Promise.all(again.map((c) => c.read()))).map((r) => r?.code)).toEqual([220, 220, 220, 220]);
     for (const c of again) c.close();
     expect(await deliver(port, addr(103, 9), 'after-the-storm')).toBe(250);
-    console.log(`faults: ${jobs.length} aborted sessions, ${mocks[0].received.length} whole messages arrived (after-dot), all slots and leases back`);
+    console.log(`faults: ${jobs.length} aborted sessions, ${f.mocks[0].received.length} whole messages arrived (after-dot), all slots and leases back`);
   });
 });

@@ -3,49 +3,26 @@
 // sickness; health checks speak what the backend expects (the PROXY protocol); each
 // worker keeps to its share of a backend's connections; a reply nobody asked for is
 // never taken as the answer to the next command.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { proxyFixture } from '../helpers/fixture.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
-import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
+import { backends, message, proxyFor } from '../helpers/proxy.ts';
 import { addr, asBackend, sleep, until } from '../helpers/defenses.ts';
 import { scriptedBackend, smtpScript } from '../helpers/scripted-backend.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
-import type { Proxy } from '../../proxy/proxy.ts';
 
-let mocks: MockBackend[] = [];
-let proxy: Proxy | undefined;
-let cleanup: Array<() => Promise<void>> = [];
-let clients: RawClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await closeAll(proxy, mocks);
-  for (const c of cleanup.splice(0)) await c();
-  proxy = undefined;
-  mocks = [];
-});
+const f = proxyFixture();
 
+/** A greeted session after EHLO. */
 async function session(local: string): Promise<RawClient> {
-  const c = await RawClient.connect(proxy!.address.port, local);
-  clients.push(c);
-  await c.read();
+  const { c } = await f.open(local);
   expect((await c.cmd('EHLO client.test'))?.code).toBe(250);
   return c;
 }
 
-/** MAIL, the recipients, DATA: each reply as `code text`. */
+/** MAIL, the recipients, DATA and the message: each reply as `code text`. */
 async function transaction(c: RawClient, rcpts: string[], id: string): Promise<string[]> {
-  const out: string[] = [];
-  const say = async (line: string) => {
-    const r = await c.cmd(line);
-    out.push(`${r?.code} ${r?.text}`);
-    return r?.code;
-  };
-  if ((await say('MAIL FROM:<a@sender.test>')) !== 250) return out;
-  let accepted = 0;
-  for (const r of rcpts) if ((await say(`RCPT TO:<${r}>`)) === 250) accepted++;
-  if (!accepted) return out;
-  if ((await say('DATA')) !== 354) return out;
-  await say(message(id) + '.');
-  return out;
+  return (await c.transaction('a@sender.test', rcpts, message(id))).map((r) => `${r.code} ${r.text}`);
 }
 
 const FALL_1 = { healthCheck: { interval: '10s', timeout: '1s', rise: 1, fall: 1 } };
@@ -53,8 +30,8 @@ const GREYLIST = (a: string) => (a.startsWith('grey') ? { code: 450, text: '4.2.
 
 describe('backend replies to a transaction', () => {
   it('passes a 4xx to RCPT on and keeps the backend up (fall 1); the next recipient of the same transaction is delivered', async () => {
-    mocks = await backends(2, { rcpt: GREYLIST });
-    proxy = await proxyFor(mocks, { backends: FALL_1 });
+    f.mocks = await backends(2, { rcpt: GREYLIST });
+    f.proxy = await proxyFor(f.mocks, { backends: FALL_1 });
     const c = await session(addr(86, 0));
     for (let i = 0; i < 4; i++) {
       const replies = await transaction(c, ['grey@example.test', 'ok@example.test'], `g${i}`);
@@ -62,22 +39,22 @@ describe('backend replies to a transaction', () => {
       expect(replies[2]).toMatch(/^250 /);
       expect(replies[4]).toMatch(/^250 /);
     }
-    expect(proxy.state().backends.map((b) => b.health)).toEqual(['up', 'up']);
-    expect(proxy.state().backends.map((b) => b.failures)).toEqual([0, 0]);
-    expect(mocks.flatMap((m) => m.received.map((r) => r.to))).toEqual(Array(4).fill(['ok@example.test']));
+    expect(f.proxy.state().backends.map((b) => b.health)).toEqual(['up', 'up']);
+    expect(f.proxy.state().backends.map((b) => b.failures)).toEqual([0, 0]);
+    expect(f.mocks.flatMap((m) => m.received.map((r) => r.to))).toEqual(Array(4).fill(['ok@example.test']));
   });
 
   it("never replays a recipient one backend refused on another backend (that would bypass the first one's policy)", async () => {
     // mx2 accepts everyone; it only gets a transaction when mx1 cannot be had
-    mocks = await backends(2, (i) => ({ rcpt: i === 0 ? GREYLIST : undefined }));
-    proxy = await proxyFor(mocks, { backends: { ...FALL_1, strategy: 'weighted' } }, [{ weight: 1 }, { weight: 0 }]);
+    f.mocks = await backends(2, (i) => ({ rcpt: i === 0 ? GREYLIST : undefined }));
+    f.proxy = await proxyFor(f.mocks, { backends: { ...FALL_1, strategy: 'weighted' } }, [{ weight: 1 }, { weight: 0 }]);
     const c = await session(addr(86, 1));
     expect(await transaction(c, ['grey@example.test'], 'g')).toEqual(['250 2.1.0 Ok', '450 4.2.0 greylisted, come back later']);
-    expect(mocks[1].received).toHaveLength(0);
+    expect(f.mocks[1].received).toHaveLength(0);
     await c.cmd('RSET');
     const ok = await transaction(c, ['ok@example.test'], 'ok');
     expect(ok[ok.length - 1]).toMatch(/^250 /);
-    expect(mocks[0].received.map((m) => m.id)).toEqual(['ok']);
+    expect(f.mocks[0].received.map((m) => m.id)).toEqual(['ok']);
   });
 
   it.each([
@@ -87,39 +64,39 @@ describe('backend replies to a transaction', () => {
     ['.', '451 4.3.0 queue file write error'],
   ])('passes a 4xx to %s on as it is and keeps the backend up', async (verb, answer) => {
     const backend = await scriptedBackend(smtpScript((v) => (v === verb ? answer : undefined)));
-    cleanup.push(backend.close);
-    proxy = await proxyFor([asBackend<MockBackend>('mx1', backend.address)], { backends: FALL_1 });
+    f.cleanup.push(backend.close);
+    f.proxy = await proxyFor([asBackend<MockBackend>('mx1', backend.address)], { backends: FALL_1 });
     for (let i = 0; i < 3; i++) {
       const c = await session(addr(87, i));
       const replies = await transaction(c, ['b@example.test'], `t${i}`);
       expect(replies.at(-1)).toBe(answer);
       c.close();
     }
-    expect(proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
+    expect(f.proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
   });
 
   it('fails over when a backend says 421 (it is going away) and counts that against it', async () => {
     const closing = await scriptedBackend(smtpScript((v) => (v === 'MAIL' ? '421 4.3.2 shutting down' : undefined)));
-    cleanup.push(closing.close);
-    mocks = await backends(1);
-    proxy = await proxyFor([asBackend<MockBackend>('closing', closing.address), mocks[0]], { backends: { ...FALL_1, strategy: 'round-robin' } });
+    f.cleanup.push(closing.close);
+    f.mocks = await backends(1);
+    f.proxy = await proxyFor([asBackend<MockBackend>('closing', closing.address), f.mocks[0]], { backends: { ...FALL_1, strategy: 'round-robin' } });
     const c = await session(addr(87, 9));
     const replies = await transaction(c, ['b@example.test'], 'f421');
     expect(replies.at(-1)).toMatch(/^250 /);
-    expect(mocks[0].received.map((m) => m.id)).toEqual(['f421']);
-    expect(proxy.state().backends[0].health).toBe('down');
+    expect(f.mocks[0].received.map((m) => m.id)).toEqual(['f421']);
+    expect(f.proxy.state().backends[0].health).toBe('down');
   });
 });
 
 describe('health checks', () => {
   it.each(['v1', 'v2'] as const)('speak the PROXY protocol %s to a backend that expects it, so it stays up', async (version) => {
     const backend = await scriptedBackend(smtpScript(), undefined, { proxyHeader: true });
-    cleanup.push(backend.close);
-    proxy = await proxyFor([asBackend<MockBackend>('pp', backend.address)], { backends: { healthCheck: { interval: '200ms', timeout: '150ms', rise: 1, fall: 1 } } }, [{ proxyProtocol: version }]);
+    f.cleanup.push(backend.close);
+    f.proxy = await proxyFor([asBackend<MockBackend>('pp', backend.address)], { backends: { healthCheck: { interval: '200ms', timeout: '150ms', rise: 1, fall: 1 } } }, [{ proxyProtocol: version }]);
     await sleep(1200);
     expect(backend.dropped()).toBe(0);
     expect(backend.headers.length).toBeGreaterThanOrEqual(3);
-    expect(proxy.state().backends[0].health).toBe('up');
+    expect(f.proxy.state().backends[0].health).toBe('up');
     const c = await session(addr(88, 7));
     expect((await transaction(c, ['b@example.test'], 'pp')).at(-1)).toMatch(/^250 /);
     expect(backend.headers.some((h) => 'ip' in h && h.ip === addr(88, 7))).toBe(true);
@@ -128,11 +105,11 @@ describe('health checks', () => {
 
 describe('the share of one worker', () => {
   it("keeps to its share of a backend's maxConnections (2 split over 2 workers: 1)", async () => {
-    mocks = await backends(1, { latency: 80 });
-    proxy = await proxyFor(mocks, { backends: { healthCheck: { enabled: false } } }, [{ maxConnections: 2 }], { globalShare: 0.5 });
+    f.mocks = await backends(1, { latency: 80 });
+    f.proxy = await proxyFor(f.mocks, { backends: { healthCheck: { enabled: false } } }, [{ maxConnections: 2 }], { globalShare: 0.5 });
     const codes = await Promise.all(
       Array.from({ length: 4 }, async (_, i) => {
-        const c = await RawClient.connect(proxy!.address.port, addr(89, i));
+        const c = await RawClient.connect(f.proxy!.address.port, addr(89, i));
         await c.read();
         const r = await c.send('a@sender.test', ['b@example.test'], message(`share${i}`));
         c.close();
@@ -140,7 +117,7 @@ describe('the share of one worker', () => {
       }),
     );
     expect(codes).toEqual([250, 250, 250, 250]);
-    expect(mocks[0].peakSessions).toBe(1);
+    expect(f.mocks[0].peakSessions).toBe(1);
   });
 });
 
@@ -154,11 +131,11 @@ describe('a reply nobody asked for', () => {
         return undefined;
       }),
     );
-    cleanup.push(backend.close);
-    proxy = await proxyFor([asBackend<MockBackend>('stray', backend.address)], { backends: { healthCheck: { enabled: false } } });
+    f.cleanup.push(backend.close);
+    f.proxy = await proxyFor([asBackend<MockBackend>('stray', backend.address)], { backends: { healthCheck: { enabled: false } } });
     const c = await session(addr(90, 0));
     expect((await transaction(c, ['b@example.test'], 's1')).at(-1)).toMatch(/^250 2\.0\.0 queued/);
-    expect(await until(() => proxy!.state().backends[0].open === 0)).toBe(true);
+    expect(await until(() => f.proxy!.state().backends[0].open === 0)).toBe(true);
     expect(await transaction(c, ['nobody@example.test'], 's2')).toEqual(['250 2.1.0 Ok', '550 5.1.1 no such user']);
   });
 });

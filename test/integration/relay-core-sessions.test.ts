@@ -3,74 +3,57 @@
 // in DATA, RSET), its connection slot, its transaction and the backend connection it
 // leased come back, /state says so, and a shutdown answers it before closing.
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw-smtp.ts';
-import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
-import { addr, drained, greeted, sleep, until } from '../helpers/defenses.ts';
+import { describe, expect, it } from 'vitest';
+import { proxyFixture } from '../helpers/fixture.ts';
+import { backends, message, proxyFor } from '../helpers/proxy.ts';
+import { addr, drained, sleep, until } from '../helpers/defenses.ts';
 import { selfSigned, startTls } from '../helpers/tls.ts';
-import type { MockBackend } from '../../simulator/mock-backend.ts';
-import type { Proxy } from '../../proxy/proxy.ts';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 
-let mocks: MockBackend[] = [];
-let proxy: Proxy | undefined;
-let clients: RawClient[] = [];
-afterEach(async () => {
-  for (const c of clients) c.close();
-  clients = [];
-  await closeAll(proxy, mocks);
-  proxy = undefined;
-  mocks = [];
-});
-
-async function open(local?: string) {
-  const g = await greeted(proxy!.address.port, local);
-  clients.push(g.c);
-  return g;
-}
+const f = proxyFixture();
 
 describe('connection slots', () => {
   it('frees the slot of every STARTTLS session that ends with QUIT: perClient and max are never used up', async () => {
-    mocks = await backends(1);
-    proxy = await proxyFor(mocks, { tls: selfSigned(), connections: { perClient: 2, max: 3, rate: 'off' } });
+    f.mocks = await backends(1);
+    f.proxy = await proxyFor(f.mocks, { tls: selfSigned(), connections: { perClient: 2, max: 3, rate: 'off' } });
     // five sessions one after the other from one address (perClient 2), then five more from others (max 3)
     for (let i = 0; i < 10; i++) {
-      const { c, banner } = await open(i < 5 ? addr(80, 0) : addr(80, i));
+      const { c, banner } = await f.open(i < 5 ? addr(80, 0) : addr(80, i));
       expect(banner?.code, `session ${i}`).toBe(220);
       expect((await c.cmd('EHLO client.test'))?.code).toBe(250);
       const { tls } = await startTls(c);
-      clients.push(tls);
+      f.clients.push(tls);
       expect((await tls.cmd('EHLO client.test'))?.code).toBe(250);
       expect((await tls.cmd('QUIT'))?.code).toBe(221);
       expect(await tls.waitClosed()).toBe(true);
     }
-    expect(await until(() => drained(proxy!))).toBe(true);
+    expect(await until(() => drained(f.proxy!))).toBe(true);
   });
 
   it('frees the slot of a STARTTLS session whose client just hangs up', async () => {
-    mocks = await backends(1);
-    proxy = await proxyFor(mocks, { tls: selfSigned(), connections: { perClient: 1, rate: 'off' } });
+    f.mocks = await backends(1);
+    f.proxy = await proxyFor(f.mocks, { tls: selfSigned(), connections: { perClient: 1, rate: 'off' } });
     for (let i = 0; i < 3; i++) {
-      const { c, banner } = await open(addr(81, 0));
+      const { c, banner } = await f.open(addr(81, 0));
       expect(banner?.code, `session ${i}`).toBe(220);
       await c.cmd('EHLO client.test');
       const { tls } = await startTls(c);
       tls.close();
-      expect(await until(() => proxy!.state().connections.active === 0)).toBe(true);
+      expect(await until(() => f.proxy!.state().connections.active === 0)).toBe(true);
     }
   });
 });
 
 describe('backend connections', () => {
   it('come back to the pool when clients pipeline a whole transaction and hang up (160 clients, 8 at a time)', async () => {
-    mocks = await backends(1, { latency: 2 });
-    proxy = await proxyFor(mocks, { backends: { healthCheck: { enabled: false }, queueTimeout: '2s' } }, [{ maxConnections: 10 }]);
+    f.mocks = await backends(1, { latency: 2 });
+    f.proxy = await proxyFor(f.mocks, { backends: { healthCheck: { enabled: false }, queueTimeout: '2s' } }, [{ maxConnections: 10 }]);
     const burst = 'EHLO pipeliner.test\r\nMAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n' + message('half').slice(0, 80);
     for (let wave = 0; wave < 20; wave++) {
       await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
           new Promise<void>((resolve) => {
-            const socket = net.connect({ host: '127.0.0.1', port: proxy!.address.port, localAddress: addr(82, wave * 8 + i) });
+            const socket = net.connect({ host: '127.0.0.1', port: f.proxy!.address.port, localAddress: addr(82, wave * 8 + i) });
             socket.on('error', () => {});
             socket.once('data', () => {
               socket.write(burst);
@@ -82,18 +65,18 @@ describe('backend connections', () => {
         ),
       );
     }
-    expect(await until(() => drained(proxy!), 5000), JSON.stringify(proxy.state().backends)).toBe(true);
-    expect(proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
-    expect(mocks[0].received).toHaveLength(0);
-    const { c } = await open(addr(82, 200));
+    expect(await until(() => drained(f.proxy!), 5000), JSON.stringify(f.proxy.state().backends)).toBe(true);
+    expect(f.proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
+    expect(f.mocks[0].received).toHaveLength(0);
+    const { c } = await f.open(addr(82, 200));
     expect((await c.send('a@sender.test', ['b@example.test'], message('after')))?.code).toBe(250);
   });
 
   it('a client that hangs up during DATA or before the reply to its final dot says nothing about the backend: it stays up with fall 1', async () => {
-    mocks = await backends(1, { latency: 100 });
-    proxy = await proxyFor(mocks, { backends: { healthCheck: { interval: '10s', timeout: '1s', rise: 1, fall: 1 } } });
+    f.mocks = await backends(1, { latency: 100 });
+    f.proxy = await proxyFor(f.mocks, { backends: { healthCheck: { interval: '10s', timeout: '1s', rise: 1, fall: 1 } } });
     for (let i = 0; i < 6; i++) {
-      const { c } = await open(addr(83, i));
+      const { c } = await f.open(addr(83, i));
       for (const line of ['EHLO client.test', 'MAIL FROM:<a@sender.test>', 'RCPT TO:<b@example.test>']) await c.cmd(line);
       const body = message(`gone${i}`);
       if (i % 3 === 0) {
@@ -112,70 +95,70 @@ describe('backend connections', () => {
       await sleep(30);
       c.close();
     }
-    expect(await until(() => drained(proxy!))).toBe(true);
-    const mx1 = proxy.state().backends[0];
+    expect(await until(() => drained(f.proxy!))).toBe(true);
+    const mx1 = f.proxy.state().backends[0];
     expect(mx1).toMatchObject({ health: 'up', failures: 0 });
-    const { c } = await open(addr(83, 9));
+    const { c } = await f.open(addr(83, 9));
     expect((await c.send('a@sender.test', ['b@example.test'], message('next')))?.code).toBe(250);
   });
 });
 
 describe('waiting for a backend connection', () => {
   it('a client that leaves while it waits (maxConnections reached) leaves nothing behind: one connection, idle after', async () => {
-    mocks = await backends(1, { latency: 300 });
-    proxy = await proxyFor(mocks, { backends: { healthCheck: { enabled: false }, queueTimeout: '5s' } }, [{ maxConnections: 1 }]);
-    const a = (await open(addr(84, 10))).c;
+    f.mocks = await backends(1, { latency: 300 });
+    f.proxy = await proxyFor(f.mocks, { backends: { healthCheck: { enabled: false }, queueTimeout: '5s' } }, [{ maxConnections: 1 }]);
+    const a = (await f.open(addr(84, 10))).c;
     const sending = a.send('a@sender.test', ['b@example.test'], message('first'));
     await sleep(50);
-    const b = (await open(addr(84, 11))).c;
+    const b = (await f.open(addr(84, 11))).c;
     await b.cmd('EHLO waiter.test');
     b.write('MAIL FROM:<b@sender.test>\r\n');
     await sleep(50);
     b.close();
     expect((await sending)?.code).toBe(250);
     a.close();
-    expect(await until(() => drained(proxy!), 3000)).toBe(true);
+    expect(await until(() => drained(f.proxy!), 3000)).toBe(true);
     // one connection was ever opened to the backend, and it is idle for the next transaction
-    expect(proxy.state().backends[0]).toMatchObject({ open: 1, idle: 1, active: 0 });
+    expect(f.proxy.state().backends[0]).toMatchObject({ open: 1, idle: 1, active: 0 });
   });
 });
 
 describe('RSET', () => {
   it("ends the proxy's transaction: nothing in flight, the backend connection idle, and a shutdown does not wait for it", async () => {
-    mocks = await backends(1);
-    proxy = await proxyFor(mocks, { shutdownTimeout: '20s' });
-    const { c } = await open(addr(84, 0));
+    f.mocks = await backends(1);
+    f.proxy = await proxyFor(f.mocks, { shutdownTimeout: '20s' });
+    const { c } = await f.open(addr(84, 0));
     for (const line of ['EHLO client.test', 'MAIL FROM:<a@sender.test>', 'RCPT TO:<b@example.test>']) expect((await c.cmd(line))?.code).toBe(250);
-    expect(proxy.state().transactions.inFlight).toBe(1);
+    expect(f.proxy.state().transactions.inFlight).toBe(1);
     expect((await c.cmd('RSET'))?.code).toBe(250);
-    const s = proxy.state();
+    const s = f.proxy.state();
     expect(s.transactions.inFlight).toBe(0);
     expect(s.backends[0]).toMatchObject({ active: 0, open: 1, idle: 1 });
     const t0 = Date.now();
-    const closing = proxy.close();
+    const closing = f.proxy.close();
     expect(await c.read(3000)).toMatchObject({ code: 421, text: expect.stringMatching(/^4\.3\.2 /) });
     await closing;
     expect(Date.now() - t0).toBeLessThan(3000);
-    proxy = undefined;
+    f.proxy = undefined;
   });
 });
 
 describe('shutdown', () => {
   it('answers a client still in DATA at the end of shutdownTimeout before closing, and nothing reaches the backend', async () => {
-    mocks = await backends(1);
-    proxy = await proxyFor(mocks);
-    const { c } = await open(addr(85, 0));
+    f.mocks = await backends(1);
+    f.proxy = await proxyFor(f.mocks);
+    const { c } = await f.open(addr(85, 0));
     for (const line of ['EHLO client.test', 'MAIL FROM:<a@sender.test>', 'RCPT TO:<b@example.test>']) await c.cmd(line);
     expect((await c.cmd('DATA'))?.code).toBe(354);
     c.write(message('slow').slice(0, 100));
-    const closing = proxy.close(300);
+    const closing = f.proxy.close(300);
     const r = await c.read(3000);
     expect(r?.code).toBe(421);
     expect(r?.text).toMatch(/^4\.3\.2 /);
     expect(await c.waitClosed()).toBe(true);
     await closing;
-    proxy = undefined;
-    expect(mocks[0].received).toHaveLength(0);
+    f.proxy = undefined;
+    expect(f.mocks[0].received).toHaveLength(0);
   });
 
   it('by default lets a message of maxSize at the per-client throttle finish within shutdownTimeout', () => {

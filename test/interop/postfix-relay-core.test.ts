@@ -9,7 +9,7 @@ import { Proxy } from '../../proxy/proxy.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { message } from '../helpers/proxy.ts';
 import { sleep, until } from '../helpers/defenses.ts';
-import { canRunPostfix, PostfixUnavailable, startPostfix, type PostfixOptions, type PostfixServer } from '../helpers/postfix-server.ts';
+import { canRunPostfix, postfixOrSkip, type PostfixOptions, type PostfixServer } from '../helpers/postfix-server.ts';
 import { startSink, toolsMissing, type Sink } from '../helpers/postfix-tools.ts';
 
 let proxy: Proxy | undefined;
@@ -22,16 +22,10 @@ afterEach(async () => {
   proxy = postfix = sink = undefined;
 });
 
-/** smtp-sink behind a private Postfix with `options`; null (and the test skipped) when this machine's Postfix cannot start. */
-async function postfixWith(options: PostfixOptions): Promise<PostfixServer | undefined> {
+/** A private Postfix with `options`, relaying to smtp-sink. */
+async function postfixWith(ctx: { skip(): never }, options: PostfixOptions): Promise<PostfixServer> {
   sink = await startSink();
-  try {
-    return await startPostfix(sink.address, options);
-  } catch (err) {
-    if (!(err instanceof PostfixUnavailable)) throw err;
-    console.warn(err.message);
-    return undefined;
-  }
+  return postfixOrSkip(ctx, sink.address, options);
 }
 
 function proxyTo(server: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Proxy> {
@@ -46,23 +40,15 @@ function proxyTo(server: Record<string, unknown>, extra: Record<string, unknown>
   );
 }
 
-/** MAIL, the recipients and the message; each reply as `code text`. */
+/** A session from `local`: EHLO, the `before` commands (their codes), then MAIL, the recipients and the message (`code text` each). */
 async function transaction(port: number, local: string, rcpts: string[], id: string, before: string[] = []): Promise<string[]> {
   const c = await RawClient.connect(port, local);
-  const out: string[] = [];
   try {
     await c.read();
     await c.cmd('EHLO client.test');
+    const out: string[] = [];
     for (const line of before) out.push(`${(await c.cmd(line))?.code}`);
-    const say = async (line: string) => {
-      const r = await c.cmd(line);
-      out.push(`${r?.code} ${r?.text}`);
-      return r?.code;
-    };
-    if ((await say('MAIL FROM:<a@sender.test>')) !== 250) return out;
-    let ok = 0;
-    for (const r of rcpts) if ((await say(`RCPT TO:<${r}>`)) === 250) ok++;
-    if (ok && (await say('DATA')) === 354) await say(message(id) + '.');
+    for (const r of await c.transaction('a@sender.test', rcpts, message(id))) out.push(`${r.code} ${r.text}`);
     await c.cmd('QUIT');
     return out;
   } finally {
@@ -72,8 +58,7 @@ async function transaction(port: number, local: string, rcpts: string[], id: str
 
 describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the relay core in front of a real Postfix', () => {
   it.for(['v1', 'v2'] as const)('PROXY protocol %s: the health checks keep Postfix up, and Postfix sees the real client', async (version, ctx) => {
-    postfix = await postfixWith({ smtpd: ['smtpd_upstream_proxy_protocol=haproxy'] });
-    if (!postfix) return ctx.skip();
+    postfix = await postfixWith(ctx, { smtpd: ['smtpd_upstream_proxy_protocol=haproxy'] });
     proxy = await proxyTo({ address: postfix.address, proxyProtocol: version });
     await sleep(2000); // several health checks
     expect(proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
@@ -87,8 +72,7 @@ describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the r
   });
 
   it('Postfix greylists one recipient (450): passed on, Postfix stays up (fall 1), the others are delivered', async (ctx) => {
-    postfix = await postfixWith({ mainCf: ['smtpd_recipient_restrictions = check_recipient_access inline:{ { grey@example.test = 450 4.2.0 greylisted, come back later } }, permit'] });
-    if (!postfix) return ctx.skip();
+    postfix = await postfixWith(ctx, { mainCf: ['smtpd_recipient_restrictions = check_recipient_access inline:{ { grey@example.test = 450 4.2.0 greylisted, come back later } }, permit'] });
     proxy = await proxyTo({ address: postfix.address, xclient: true });
     for (let i = 0; i < 3; i++) {
       const replies = await transaction(proxy.address.port, `127.0.3.${10 + i}`, ['grey@example.test', 'ok@example.test'], `grey-${i}`);
@@ -102,10 +86,9 @@ describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the r
   });
 
   it('a user who authenticated at the proxy relays through Postfix by XCLIENT LOGIN=, an anonymous client does not', async (ctx) => {
-    postfix = await postfixWith({
+    postfix = await postfixWith(ctx, {
       mainCf: ['smtpd_sasl_auth_enable = yes', 'smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination', 'mynetworks ='],
     });
-    if (!postfix) return ctx.skip();
     proxy = await proxyTo({ address: postfix.address, xclient: true }, { relay: { domains: ['example.test'], clients: [], auth: { users: { alice: 's3cret' }, allowPlaintext: true } } });
     const login = `AUTH PLAIN ${Buffer.from('\0alice\0s3cret').toString('base64')}`;
     const alice = await transaction(proxy.address.port, '127.0.3.20', ['friend@elsewhere.test'], 'login-1', [login]);

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 import { Proxy } from '../../proxy/proxy.ts';
-import { canRunPostfix, PostfixUnavailable, startPostfix, type PostfixServer } from '../helpers/postfix-server.ts';
+import { canRunPostfix, postfixOrSkip, type PostfixServer } from '../helpers/postfix-server.ts';
 import { run, startSink, toolsMissing, type Sink } from '../helpers/postfix-tools.ts';
 
 let proxy: Proxy | undefined;
@@ -24,13 +24,7 @@ async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
 describe.skipIf(toolsMissing('smtp-sink', 'swaks', 'postfix') || !canRunPostfix())('proxy in front of a real Postfix', () => {
   it('passes the client address and HELO with XCLIENT: Postfix logs and stamps the real client, smtp-sink shows it', async (ctx) => {
     sink = await startSink();
-    try {
-      postfix = await startPostfix(sink.address);
-    } catch (err) {
-      if (!(err instanceof PostfixUnavailable)) throw err;
-      console.warn(err.message);
-      return ctx.skip();
-    }
+    postfix = await postfixOrSkip(ctx, sink.address);
     proxy = await Proxy.start(
       parseProxyConfig({
         listen: '127.0.0.1:0',

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildPlan } from '../../simulator/plan.ts';
 import { runPlan } from '../../simulator/run.ts';
 import { parseScenario } from '../../simulator/scenario/parse.ts';
-import { canRunPostfix, PostfixUnavailable, startPostfix } from '../helpers/postfix-server.ts';
+import { canRunPostfix, postfixOrSkip } from '../helpers/postfix-server.ts';
 import { freePort, toolsMissing } from '../helpers/postfix-tools.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'attitude-target-'));
@@ -17,14 +17,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe.skipIf(toolsMissing('postfix') || !canRunPostfix())('the simulator against Postfix', () => {
   it('delivers through a real Postfix and counts what its queue handed to the backend', async (ctx) => {
     const port = await freePort();
-    let postfix;
-    try {
-      postfix = await startPostfix(`127.0.0.1:${port}`);
-    } catch (err) {
-      if (!(err instanceof PostfixUnavailable)) throw err;
-      console.warn(err.message);
-      return ctx.skip();
-    }
+    const postfix = await postfixOrSkip(ctx, `127.0.0.1:${port}`);
     try {
       const scenario = parseScenario({
         name: 'postfix-target',
