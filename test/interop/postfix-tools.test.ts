@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 import { Proxy } from '../../proxy/proxy.ts';
 import { backends, closeAll } from '../helpers/proxy.ts';
+import { drained, until } from '../helpers/defenses.ts';
+import { selfSigned } from '../helpers/tls.ts';
 import { freePort, run, startSink, toolsMissing, type Sink } from '../helpers/postfix-tools.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 
@@ -45,6 +47,27 @@ describe.skipIf(toolsMissing('smtp-sink', 'smtp-source', 'swaks'))('interop with
     expect(dumps[0]).toMatch(/Received: from swaks\.test \(\[127\.0\.3\.3\]\)\r?\n\tby mx\.attitude\.test \(attitude\)/);
     expect(dumps[0]).toContain('X-Attitude-Id: swaks-1');
     expect(dumps[0]).toContain('\n.dot line');
+  });
+
+  it('swaks with STARTTLS, PIPELINING and AUTH -> proxy -> smtp-sink: relayed for the user, and every slot given back', async () => {
+    sink = await startSink();
+    proxy = await Proxy.start(
+      parseProxyConfig({
+        listen: '127.0.0.1:0',
+        tls: selfSigned(),
+        relay: { domains: ['example.test'], auth: { users: { alice: 's3cret' } } },
+        backends: { servers: [{ name: 'sink', address: sink.address }] },
+      }),
+      { processMetrics: false },
+    );
+    const args = ['--server', `127.0.0.1:${proxy.address.port}`, '-4', '--tls', '--pipeline', '--auth', 'PLAIN', '--auth-user', 'alice', '--auth-password', 's3cret'];
+    const r = await run('swaks', [...args, '--from', 'alice@example.test', '--to', 'friend@elsewhere.test', '--header', 'X-Attitude-Id: swaks-tls']);
+    expect(r.stdout).toMatch(/<~ {2}235 2\.7\.0/);
+    expect(r.stdout).toMatch(/<~ {2}250 2\.0\.0 Ok/);
+    expect(r.code).toBe(0);
+    expect(sink.dumps()).toHaveLength(1);
+    expect(sink.dumps()[0]).toContain('X-Rcpt-Args: <friend@elsewhere.test>');
+    expect(await until(() => drained(proxy!))).toBe(true);
   });
 
   it('smtp-source -> proxy -> mock backends: 200 messages over 10 sessions, all delivered and balanced', async () => {
