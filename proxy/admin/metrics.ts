@@ -9,6 +9,9 @@ export function createMetrics(events: ProxyEmitter, balancer: () => Balancer, ac
   if (defaults) collectDefaultMetrics({ register: registry, prefix: 'attitude_process_' });
   const connections = new Counter({ name: 'attitude_connections_total', help: 'Connections by result', labelNames: ['result', 'reason'], registers: [registry] });
   new Gauge({ name: 'attitude_connections_active', help: 'Open client connections', registers: [registry], collect() { this.set(activeConnections()); } });
+  const stress = new Gauge({ name: 'attitude_stress_active', help: '1 while stress mode is on (shorter timeouts, the idlest sessions shed at the cap)', registers: [registry] });
+  stress.set(0);
+  const stressChanges = new Counter({ name: 'attitude_stress_changes_total', help: 'Times stress mode began or ended', labelNames: ['state'], registers: [registry] });
   const refusals = new Counter({ name: 'attitude_refusals_total', help: 'Refusals by the limit or filter that fired', labelNames: ['reason', 'stage', 'code'], registers: [registry] });
   const transactions = new Counter({ name: 'attitude_transactions_total', help: 'Mail transactions by outcome', labelNames: ['outcome', 'backend'], registers: [registry] });
   const backendMessages = new Counter({ name: 'attitude_backend_messages_total', help: 'Messages a backend accepted', labelNames: ['backend'], registers: [registry] });
@@ -63,6 +66,10 @@ export function createMetrics(events: ProxyEmitter, balancer: () => Balancer, ac
     latency.observe({ backend: e.backend ?? '', outcome: e.outcome }, e.ms / 1000);
   });
   events.on('failover', (e) => failovers.inc({ backend: e.backend }));
+  events.on('stress', (e) => {
+    stress.set(e.active ? 1 : 0);
+    stressChanges.inc({ state: e.active ? 'on' : 'off' });
+  });
   events.on('throttle', (e) => {
     throttled.inc({ scope: e.scope }, e.waitMs / 1000);
     throttledBytes.inc({ scope: e.scope }, e.bytes);

@@ -155,6 +155,9 @@ function crossCheck(s: Scenario): Problem[] {
     actorNames.add(a.name);
     const stop = a.stop ?? s.duration;
     if (a.start >= stop) problems.push({ path: `${at}.start`, message: `expected a start before the actor stops (${stop}ms)` });
+    if (a.networks && Math.ceil(a.clients / a.networks) > 250) {
+      problems.push({ path: `${at}.networks`, message: `expected at least ${Math.ceil(a.clients / 250)} networks for ${a.clients} clients (250 addresses per /24)` });
+    }
     if (needsArrivals(a.kind)) {
       const expected = checkArrival(a as { rate?: { count: number; perMs: number }; arrival?: ArrivalSpec }, at, Math.max(0, stop - a.start), problems);
       if (expected > MAX_ARRIVALS_PER_ACTOR) problems.push({ path: `${at}.rate`, message: `about ${Math.round(expected)} arrivals; expected at most ${MAX_ARRIVALS_PER_ACTOR} per actor` });
