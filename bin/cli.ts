@@ -28,6 +28,7 @@ program
   .description('run the reference proxy')
   .requiredOption('-c, --config <file>', 'proxy config (YAML)')
   .addOption(new Option('--workers <n>', 'worker processes sharing the port (default: one per core)'))
+  .option('--pid-file <file>', 'write the pid of the process to signal (SIGHUP reloads, SIGTERM drains) into this file, removed at exit')
   .action(async (opts) => {
     exitCode = await proxyCommand(opts);
   });
