@@ -68,6 +68,18 @@ describe('attitude init', () => {
     expect(validate.code, validate.stderr).toBe(0);
   });
 
+  it('a typo made while editing it: attitude validate and attitude proxy both name the key it was meant to be', async () => {
+    const file = path.join(mkdtempSync(path.join(tmp, 'typo-')), 'proxy.yaml');
+    expect((await run(['init', '--out', file])).code).toBe(0);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^connections:$/m, 'conections:').replace('maxSize:', 'maxsize:'));
+    for (const args of [['validate', file], ['proxy', '--config', file, '--workers', '1']]) {
+      const r = await run(args);
+      expect(r.code).toBe(104);
+      expect(r.stderr).toContain('conections: unknown key (did you mean connections?)');
+      expect(r.stderr).toContain('messages.maxsize: unknown key (did you mean maxSize?)');
+    }
+  });
+
   it('never overwrites a file unless --force', async () => {
     const file = path.join(mkdtempSync(path.join(tmp, 'exists-')), 'proxy.yaml');
     writeFileSync(file, 'mine\n');
