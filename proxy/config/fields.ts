@@ -16,45 +16,16 @@ import {
   RATE_SYNTAX,
   SIZE_SYNTAX,
 } from './units.ts';
+import { editorForms, textOf, type EditorForm, type JsonSchema } from './editor-forms.ts';
 
-export type JsonSchema = Record<string, unknown>;
-
-/**
- * What an editor is told about a field that zod sees as `unknown` (a parsed field):
- * the JSON Schema of what the parser accepts, and how a parsed value (a default) is
- * written in a file. json-schema.ts reads them when it writes schemas/*.json.
- */
-export interface EditorForm {
-  json: JsonSchema;
-  show?: (value: never) => unknown;
-}
-export const editorForms = z.registry<EditorForm>();
-
-/**
- * A JSON Schema `pattern` for a case-insensitive regular expression source: JSON
- * Schema patterns take no flags, so each letter becomes `[xX]` (escapes and character
- * classes are kept as they are).
- */
-export function caseless(source: string): string {
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') out += c + source[++i];
-    else if (inClass || c === '[') {
-      inClass = c === '[' || (inClass && c !== ']');
-      out += c;
-    } else out += c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c;
-  }
-  return out;
-}
-
-/** A string of the whole syntax, surrounding blanks allowed (as the parsers allow them). */
-export const textOf = (syntax: string): JsonSchema => ({ type: 'string', pattern: caseless(`^\\s*(?:${syntax})\\s*$`) });
 const nonNegative: JsonSchema = { type: 'number', minimum: 0 };
 
-/** A field parsed by `parse`; anything it refuses is reported as "expected <expected>, got <value>". */
-export function parsedField<T>(parse: (v: unknown) => T | undefined, expected: string, form: { json: JsonSchema; show?: (value: T) => unknown }) {
+/**
+ * A field parsed by `parse`; anything it refuses is reported as "expected <expected>, got <value>".
+ * `form` tells editors what it accepts; without one they accept anything there (and
+ * attitude still says what was expected).
+ */
+export function parsedField<T>(parse: (v: unknown) => T | undefined, expected: string, form: { json: JsonSchema; show?: (value: T) => unknown } = { json: {} }) {
   const field = z.unknown().transform((value, ctx): T => {
     const parsed = parse(value);
     if (parsed === undefined) {

@@ -2,7 +2,7 @@
 // emacs: completion, hover text, checks as you type), written from the zod schemas so
 // they never drift: schemas/write.ts writes them, a test checks they are current.
 import { z } from 'zod';
-import { editorForms, type JsonSchema } from './fields.ts';
+import { editorForms, type JsonSchema } from './editor-forms.ts';
 import { proxyConfigSchema } from './schema.ts';
 
 type Def = {

@@ -3,7 +3,7 @@
 // own keys; an editor gets the same as one list of the kinds.
 import { z } from 'zod';
 import { editorSchema } from '../../proxy/config/json-schema.ts';
-import type { JsonSchema } from '../../proxy/config/fields.ts';
+import type { JsonSchema } from '../../proxy/config/editor-forms.ts';
 import { actorSchemas, scenarioSchema } from './schema.ts';
 
 const kinds = Object.values(actorSchemas) as unknown as Parameters<typeof z.discriminatedUnion>[1];

@@ -2,7 +2,8 @@
 // `20ms..80ms` latencies, a single value for a fixed one, or
 // `{ min, max, dist: log-uniform }` when small values should be more common
 // (message sizes are: most mail is small, a few messages are huge).
-import { caseless, parsedField, textOf, type JsonSchema } from '../../proxy/config/fields.ts';
+import { parsedField } from '../../proxy/config/fields.ts';
+import { caseless, textOf, type JsonSchema } from '../../proxy/config/editor-forms.ts';
 import { DURATION_SYNTAX, formatDuration, formatSize, parseDuration, parseSize, SIZE_SYNTAX } from '../../proxy/config/units.ts';
 import type { Random } from '../random.ts';
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { SCHEMA_DIR, schemaFiles } from '../../schemas/files.ts';
 import { editorSchema } from '../../proxy/config/json-schema.ts';
 import { bandwidth, duration, hostPort, optionalRate, rate, size } from '../../proxy/config/fields.ts';
+import { caseless } from '../../proxy/config/editor-forms.ts';
 import { countRange, durationRange, sizeRange } from '../../simulator/scenario/ranges.ts';
 import { CATALOGUE_DIR } from '../../simulator/scenario/parse.ts';
 
@@ -86,6 +87,10 @@ describe('the catalogue against the schemas', () => {
 });
 
 describe('unit fields: the JSON Schema accepts what the parser accepts', () => {
+  it('spells case-insensitive sources without flags, escapes and character classes untouched', () => {
+    expect(caseless('(ms|s)\\s*/\\d[a-z]KB')).toBe('([mM][sS]|[sS])\\s*/\\d[a-z][kK][bB]');
+  });
+
   const fields = {
     duration: duration(),
     size: size(),
