@@ -37,12 +37,43 @@ export class Dns {
       }
       return null;
     };
+    return this.bounded(lookup().catch(() => null), null);
+  }
+
+  /**
+   * The A records of `name`: the addresses, `none` when the name does not exist or has
+   * none (NXDOMAIN, NODATA), `failed` when the lookup failed or timed out.
+   */
+  async addresses(name: string): Promise<string[] | 'none' | 'failed'> {
+    const lookup = this.resolver.resolve4(name).then(
+      (a): string[] | 'none' => (a.length ? a : 'none'),
+      (err: NodeJS.ErrnoException): 'none' | 'failed' => (err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? 'none' : 'failed'),
+    );
+    return this.bounded(lookup, 'failed');
+  }
+
+  /** The TXT records of `name` (each joined from its strings); `none` or `failed` as for addresses(). */
+  async texts(name: string): Promise<string[] | 'none' | 'failed'> {
+    const lookup = this.resolver.resolveTxt(name).then(
+      (r): string[] | 'none' => (r.length ? r.map((parts) => parts.join('')) : 'none'),
+      (err: NodeJS.ErrnoException): 'none' | 'failed' => (err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? 'none' : 'failed'),
+    );
+    return this.bounded(lookup, 'failed');
+  }
+
+  /** The resolver that mailauth (SPF, DKIM, DMARC) asks, with the same servers and timeout. */
+  resolve = (name: string, rrtype: string): Promise<unknown> => {
+    const r = this.resolver as unknown as Record<string, (n: string) => Promise<unknown>>;
+    const method = { A: 'resolve4', AAAA: 'resolve6', TXT: 'resolveTxt', MX: 'resolveMx', PTR: 'resolvePtr', CNAME: 'resolveCname' }[rrtype];
+    const lookup = method ? r[method].call(this.resolver, name) : this.resolver.resolve(name, rrtype);
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), this.timeout)));
-    try {
-      return await Promise.race([lookup().catch(() => null), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error(`DNS timeout for ${name}`), { code: 'ETIMEOUT' })), this.timeout)));
+    return Promise.race([lookup, late]).finally(() => clearTimeout(timer));
+  };
+
+  private bounded<T>(lookup: Promise<T>, onTimeout: T): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(onTimeout), this.timeout)));
+    return Promise.race([lookup, late]).finally(() => clearTimeout(timer));
   }
 }

@@ -27,6 +27,8 @@ export interface ProxyEvents {
   throttle: [{ client: string; scope: 'client' | 'global'; bytes: number; waitMs: number }];
   /** stress mode began or ended (connections open at that moment, of max) */
   stress: [{ active: boolean; connections: number; max: number }];
+  /** one DNS list lookup at connect: listed, clean, or failed (a failure counts as not listed) */
+  'dns-list': [{ zone: string; result: 'listed' | 'clean' | 'failed' }];
   warning: [{ message: string }];
   'client-error': [{ message: string; code: string | null }];
   reload: [{ ok: boolean; problems?: string }];

@@ -17,7 +17,8 @@ import { Certificates } from './smtp/tls.ts';
 import { Defenses } from './defenses.ts';
 import { Dns } from './dns.ts';
 import { Pressure } from './pressure.ts';
-import { reply } from './replies.ts';
+import { Reputation } from './reputation.ts';
+import { reply, type Reply } from './replies.ts';
 import { cidrList } from './policy/cidr.ts';
 
 export interface ProxyOptions {
@@ -65,6 +66,7 @@ export class Proxy {
   private defenses: Defenses;
   private certificates: Certificates;
   private dns: Dns;
+  private reputation: Reputation;
   private closing = false;
   address: HostPort = { host: '', port: 0 };
   startedAt = Date.now();
@@ -81,6 +83,7 @@ export class Proxy {
     this.events.on('stress', (e) => e.active && [...this.sessions].forEach((s) => s.reader.tighten()));
     this.certificates = new Certificates(config);
     this.dns = new Dns(config);
+    this.reputation = new Reputation(() => this.config, this.dns, this.events, options.clock ?? Date.now);
     this.balancer = new Balancer(this.config, {
       onHealth: (b, state, why) => this.events.emit('health', { backend: b.name, state, why }),
       warn: (message) => this.events.emit('warning', { message }),
@@ -88,6 +91,7 @@ export class Proxy {
     this.defenses = new Defenses(() => this.config, this.events, options.clock ?? Date.now, options.store);
     this.listener = new Listener({
       greetPause: () => this.config.connections.greetPause,
+      reputation: (ip) => this.judge(ip),
       admission: this.admission(),
       events: this.events,
       proxyProtocolFrom: (ip) => this.config.connections.proxyProtocolFrom.length > 0 && cidrList(this.config.connections.proxyProtocolFrom).matches(ip),
@@ -129,6 +133,16 @@ export class Proxy {
         return this.defenses.admit(ip, open - 1, knownGood);
       },
     };
+  }
+
+  /** DNS reputation at connect; clients on the allow list are not asked about. */
+  private judge(ip: string): Promise<Reply | { tag: string } | null> | null {
+    if (!this.reputation.enabled || cidrList(this.config.connections.allow).matches(ip)) return null;
+    return this.reputation.judge(ip).then((v) => {
+      if (!this.reputation.refuses(v)) return null;
+      const why = this.reputation.describe(v);
+      return this.config.reputation.action === 'refuse' ? reply('dnsbl', why) : { tag: why };
+    });
   }
 
   async listen(): Promise<void> {

@@ -29,6 +29,7 @@ export const REPLIES = {
   'shed-under-stress': { code: 421, enhanced: '4.7.0', text: 'server busy, closing the idlest connections, try again later', close: true },
   'command-deadline': { code: 421, enhanced: '4.4.2', text: 'command line not complete within its deadline, closing connection', close: true },
   'client-denied': { code: 554, enhanced: '5.7.1', text: 'access denied for your address', close: true },
+  dnsbl: { code: 554, enhanced: '5.7.1', text: 'address refused by its DNS reputation', close: true },
   'early-talker': { code: 554, enhanced: '5.5.1', text: 'protocol error: talked before the greeting', close: true },
   'too-many-errors': { code: 421, enhanced: '4.7.0', text: 'too many errors, closing connection', close: true },
   'idle-timeout': { code: 421, enhanced: '4.4.2', text: 'idle timeout, closing connection', close: true },

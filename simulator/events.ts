@@ -28,6 +28,8 @@ export interface SimEventMap {
     proxyConfig: string | null;
     actors: Array<{ name: string; kind: string; clients: number; planned: number }>;
     backends: Array<{ name: string; address: string; capacity: number }>;
+    /** the run's mock DNS (records, DNSBL listings), for a target proxy to ask */
+    dns?: string;
     thresholds: string[];
   };
   'run.phase': { phase: 'running' | 'draining' | 'stopping' };

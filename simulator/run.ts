@@ -15,6 +15,8 @@ import { Ledger } from './ledger.ts';
 import type { MockBackend } from './mock-backend.ts';
 import { planSize, type Plan } from './plan.ts';
 import { ProxyBridge } from './proxy-bridge.ts';
+import { startLabDns } from './lab-dns.ts';
+import type { MockDns } from './mock-dns.ts';
 import { Recorder } from './record.ts';
 import { driveActors } from './drive.ts';
 import { buildSummary, type RunSummary } from './summary.ts';
@@ -79,6 +81,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   o.onBus?.(bus);
 
   const farm = new BackendFarm(scenario.backends, plan.seed, bus);
+  let labDns: MockDns | null = null;
   const proxies: Proxy[] = [];
   const bridge = new ProxyBridge(bus, o.sampleMs ?? 500);
   let targetLabel: string;
@@ -89,11 +92,14 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   bus.subscribe((e) => instances.consume(e));
   try {
     await farm.start();
+    labDns = await startLabDns(plan);
     if (o.target) {
       targets = [o.target];
       targetLabel = `${o.target.host}:${o.target.port}`;
     } else {
       let config = bindProxyConfig(o.proxyConfig ?? null, farm.mocks, Object.fromEntries(scenario.backends.map((b) => [b.name, b.weight])));
+      // the run's own DNS answers the proxy's lookups (reputation, SPF, DMARC, names)
+      config = { ...config, dns: { ...config.dns, servers: [{ host: labDns.host, port: labDns.port }] } };
       perClientLimit = config.connections.perClient;
       // several instances share their limits, as MX hosts on one Redis do
       if (scenario.proxies > 1) {
@@ -111,6 +117,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   } catch (err) {
     await Promise.all(proxies.map((p) => p.close(500)));
     await shared?.stop();
+    await labDns?.stop();
     await farm.stop(clock);
     await recorder.close();
     throw err;
@@ -128,6 +135,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     proxyConfig: o.target ? null : (o.proxyConfigFile ?? null),
     actors: plan.actors.map((a) => ({ name: a.name, kind: a.kind, clients: a.clients.length, planned: planSize(a) })),
     backends: farm.mocks.map((m, i) => ({ name: m.name, address: m.address, capacity: scenario.backends[i].capacity })),
+    dns: labDns!.address,
     thresholds: scenario.thresholds.map((t) => t.key),
   });
   bus.emit('run.phase', { phase: 'running' });
@@ -153,6 +161,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   bridge.stop();
   await Promise.all(proxies.map((p) => p.close(1000)));
   await shared?.stop();
+  await labDns?.stop();
   await farm.stop(clock);
   bus.emit('run.end', { elapsedMs: Math.round(elapsed()), interrupted });
 

@@ -65,6 +65,8 @@ export function createMetrics(events: ProxyEmitter, balancer: () => Balancer, ac
     if (e.outcome === 'delivered' && e.backend) backendMessages.inc({ backend: e.backend });
     latency.observe({ backend: e.backend ?? '', outcome: e.outcome }, e.ms / 1000);
   });
+  const dnsLists = new Counter({ name: 'attitude_dns_list_lookups_total', help: 'DNSBL/DNSWL lookups at connect by zone and result (failed counts as not listed)', labelNames: ['zone', 'result'], registers: [registry] });
+  events.on('dns-list', (e) => dnsLists.inc({ zone: e.zone, result: e.result }));
   events.on('failover', (e) => failovers.inc({ backend: e.backend }));
   events.on('stress', (e) => {
     stress.set(e.active ? 1 : 0);

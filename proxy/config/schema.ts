@@ -1,6 +1,7 @@
 // The proxy config contract (DESIGN.md "Proxy config"). Every key has a default,
 // so a file with only `backends.servers` works; unknown keys are errors, so a
 // typo never silently turns a defense off.
+import net from 'node:net';
 import { z } from 'zod';
 import { cidr, duration, hostPort, optionalBandwidth, optionalRate, size } from './fields.ts';
 
@@ -14,6 +15,14 @@ const serverSchema = z.strictObject({
   maxConnections: z.number().int().min(1).default(50),
   xclient: z.boolean().default(false),
   proxyProtocol: z.enum(['off', 'v1', 'v2']).default('off'),
+});
+
+// A DNS list zone and what a listing weighs (negative for an allow list); with `answers`
+// only those A records count as listed (zones say different things with 127.0.0.x).
+const listZoneSchema = z.strictObject({
+  zone: z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'expected a DNS zone like zen.spamhaus.org'),
+  weight: z.number().default(1),
+  answers: z.array(z.string().refine((v) => net.isIPv4(v), 'expected an IPv4 address like 127.0.0.2')).optional(),
 });
 
 const healthCheckSchema = z.strictObject({
@@ -117,6 +126,16 @@ export const proxyConfigSchema = z.strictObject({
       // look up the client's verified host name (forward-confirmed reverse DNS, as Postfix's
       // smtpd does) for XCLIENT NAME=; off by default: a lookup per connection needs a resolver
       reverseLookup: z.boolean().default(false),
+    })
+    .prefault({}),
+  // postscreen's weighted DNSBL/DNSWL score, looked up at connect (DESIGN.md "Reputation")
+  reputation: z
+    .strictObject({
+      dnsbl: z.array(listZoneSchema).default([]),
+      dnswl: z.array(listZoneSchema).default([]),
+      threshold: z.number().default(3),
+      action: z.enum(['refuse', 'tag']).default('refuse'),
+      cache: duration().default(3_600_000),
     })
     .prefault({}),
   // the resolver the proxy's own lookups use (DESIGN.md "Reputation, greylisting, sender authentication")

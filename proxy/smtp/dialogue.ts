@@ -146,7 +146,8 @@ const HANDLERS: Record<string, Handler> = {
     const id = `${s.id}.${s.transactions}`;
     const inspection = s.ctx.defenses.inspect(s.ip, { from: tx.sender, to: tx.recipients });
     const trace = receivedHeader({ helo: s.helo, clientIp: s.ip, hostname: config.hostname, protocol: protocolOf(s), id, recipients: tx.recipients });
-    const hold = new HoldBack(HOLD_BYTES, (complete) => trace + inspection.headers(complete));
+    const tag = s.reputationTag ? `X-Attitude-Reputation: ${s.reputationTag}\r\n` : '';
+    const hold = new HoldBack(HOLD_BYTES, (complete) => trace + tag + inspection.headers(complete));
     const stuffer = new DotStuffer();
     const message = s.reader.message();
     const result = await tx.streamData(message, [...inspection.stages, hold, stuffer], () => stuffer.endsWithCrlf());

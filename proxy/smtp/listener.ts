@@ -13,8 +13,13 @@ export interface Admission {
   admit(ip: string, openBeforeThis: number): Promise<Reply | { release: () => void }>;
 }
 
+/** What DNS reputation says of a client at connect: refuse it, tag its mail, or nothing (null: not asked). */
+export type ReputationCheck = (ip: string) => Promise<Reply | { tag: string } | null> | null;
+
 export interface ListenerOptions {
   greetPause: () => number;
+  /** DNS reputation, looked up while the greet pause runs; the banner waits for it (bounded by dns.timeout) */
+  reputation?: ReputationCheck;
   /** Peers whose connections start with a PROXY protocol header naming the real client. */
   proxyProtocolFrom?: (ip: string) => boolean;
   admission: Admission;
@@ -78,23 +83,50 @@ export class Listener {
     session.admitted(verdict.release);
     if (session.isClosed) return;
     session.phase = 'greeting';
+    // postscreen's way: the DNS lists are asked while the greet pause runs
+    const judged = this.o.reputation?.(ip) ?? null;
     const pause = this.o.greetPause();
-    if (pause <= 0) return session.start();
-    // Postfix postscreen's pregreet test: a real MTA waits for the banner, a bot does not.
-    const onEarly = () => {
-      clearTimeout(timer);
-      const r = reply('early-talker');
-      this.o.events.emit('connection', { client: ip, accepted: false, reason: r.reason, code: r.code });
-      this.o.events.refused(ip, 'connect', r);
-      session.reject(r);
-    };
-    const timer = setTimeout(() => {
-      socket.off('data', onEarly);
-      socket.pause();
-      session.start();
-    }, pause);
-    socket.once('data', onEarly);
-    socket.once('close', () => clearTimeout(timer));
+    if (pause > 0 && !(await this.patient(session, ip, pause))) return;
+    if (judged) {
+      socket.pause(); // what the client says meanwhile waits for the session
+      const r = await judged;
+      if (session.isClosed) return;
+      if (r && 'code' in r) {
+        this.o.events.emit('connection', { client: ip, accepted: false, reason: r.reason, code: r.code });
+        this.o.events.refused(ip, 'connect', r);
+        return session.reject(r);
+      }
+      if (r) session.reputationTag = r.tag;
+    }
+    session.start();
+  }
+
+  /**
+   * Postfix postscreen's pregreet test: a real MTA waits for the banner, a bot does not.
+   * Resolves false (and refuses the client) when it talked during the pause.
+   */
+  private patient(session: Session, ip: string, pause: number): Promise<boolean> {
+    const socket = session.raw;
+    return new Promise((resolve) => {
+      const onEarly = () => {
+        clearTimeout(timer);
+        const r = reply('early-talker');
+        this.o.events.emit('connection', { client: ip, accepted: false, reason: r.reason, code: r.code });
+        this.o.events.refused(ip, 'connect', r);
+        session.reject(r);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        socket.off('data', onEarly);
+        socket.pause();
+        resolve(!session.isClosed);
+      }, pause);
+      socket.once('data', onEarly);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
   }
 
   /** Stops accepting; open connections are the proxy's to drain. */

@@ -71,6 +71,8 @@ export class Session implements Sheddable {
   transactions = 0;
   readonly errors: ErrorCount = { errors: 0, closed: false };
   shuttingDown = false;
+  /** DNS reputation's mark for this client's messages (action: tag), null when clean */
+  reputationTag: string | null = null;
   /** the lookup of the client's verified name (connections.reverseLookup), done before the first MAIL */
   named: Promise<void> | null = null;
   readonly reader: SessionReader;

@@ -16,6 +16,8 @@ export function attachProgress(bus: EventBus, write: (line: string) => void, eve
       case 'run.start':
         durationMs = e.durationMs;
         write(`attitude: ${e.scenario} (seed ${e.seed}) for ${e.durationMs / 1000}s against ${e.target}`);
+        // a proxy under test that asks DNS (reputation, SPF, DMARC) must ask the run's
+        if (e.dns && !e.target.startsWith('in-process')) write(`  the scenario's DNS (records, DNSBL listings) answers at ${e.dns}: point the target's DNS lookups there`);
         break;
       case 'run.phase':
         if (e.phase === 'draining') write(`  ${(e.t / 1000).toFixed(0)}s: duration over, draining`);

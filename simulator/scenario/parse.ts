@@ -166,6 +166,11 @@ function crossCheck(s: Scenario): Problem[] {
       held += a.clients * a.connections;
     }
   });
+  s.dns.dnsbl.forEach((z, i) => {
+    z.listed.forEach((a, j) => {
+      if (!actorNames.has(a)) problems.push({ path: `dns.dnsbl[${i}].listed[${j}]`, message: `no actor named "${a}"` });
+    });
+  });
   if (held > MAX_HELD_CONNECTIONS) problems.push({ path: 'actors', message: `flood and slowloris actors would hold ${held} connections; expected at most ${MAX_HELD_CONNECTIONS}` });
 
   s.marks.forEach((m, i) => {

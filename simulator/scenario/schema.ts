@@ -196,6 +196,26 @@ export const markSchema = z.strictObject({
   predict: z.string().optional(),
 });
 
+/**
+ * What the simulator's mock DNS serves: records as they are (SPF and DMARC TXT
+ * records, A and PTR), and DNSBL zones that list the addresses of the named actors.
+ */
+export const dnsSchema = z.strictObject({
+  records: z
+    .array(z.strictObject({ name: z.string().min(1), type: z.enum(['A', 'AAAA', 'PTR', 'TXT']), data: z.string() }))
+    .default([]),
+  dnsbl: z
+    .array(
+      z.strictObject({
+        zone: z.string().min(1).regex(/^[A-Za-z0-9.-]+$/, 'expected a DNS zone like bl.attitude.test'),
+        listed: z.array(name()).min(1),
+        answer: z.string().default('127.0.0.2'),
+      }),
+    )
+    .default([]),
+});
+export type DnsSpec = z.output<typeof dnsSchema>;
+
 /** Everything but the actors, which parse.ts validates per kind. */
 export const scenarioSchema = z.strictObject({
   name: name(),
@@ -211,4 +231,5 @@ export const scenarioSchema = z.strictObject({
   actors: z.array(z.unknown()).min(1),
   expect: z.record(z.string(), z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]))).default({}),
   marks: z.array(markSchema).default([]),
+  dns: dnsSchema.prefault({}),
 });
