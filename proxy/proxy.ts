@@ -162,7 +162,14 @@ export class Proxy {
       listen: `${this.address.host}:${this.address.port}`,
       hostname: this.config.hostname,
       uptimeMs: Date.now() - this.startedAt,
-      connections: { active: this.sessions.size, max: this.config.connections.max, sessions: this.sessions.greeted, slots: this.sessions.holdingSlots },
+      connections: {
+        active: this.sessions.size,
+        // the cap as configured: one of N workers holds only its share of it (`workerMax`)
+        max: this.fileConfig.connections.max,
+        ...(this.share < 1 ? { workerMax: this.config.connections.max } : {}),
+        sessions: this.sessions.greeted,
+        slots: this.sessions.holdingSlots,
+      },
       transactions: { inFlight: this.sessions.inFlight },
       closing: this.closing,
       ...this.balancer.snapshot(),

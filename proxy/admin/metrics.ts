@@ -4,9 +4,22 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Balancer } from '../balancer/balancer.ts';
 import type { ProxyEmitter } from '../events.ts';
 
+/**
+ * prom-client's gauges that break Prometheus' naming rules (`_total` is for counters,
+ * promtool says so): each is only the sum of its per-type gauge beside it
+ * (`sum(attitude_nodejs_active_handles)`), so nothing is lost without them.
+ */
+const TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** The process metrics are named by prom-client (process_cpu_seconds_total, nodejs_*): the prefix only says whose. */
+export const DEFAULT_METRICS_PREFIX = 'attitude_';
+
 export function createMetrics(events: ProxyEmitter, balancer: () => Balancer, activeConnections: () => number, defaults = true): Registry {
   const registry = new Registry();
-  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'attitude_process_' });
+  if (defaults) {
+    collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
+    for (const name of TOTAL_GAUGES) registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
+  }
   const connections = new Counter({ name: 'attitude_connections_total', help: 'Connections by result', labelNames: ['result', 'reason'], registers: [registry] });
   new Gauge({ name: 'attitude_connections_active', help: 'Open client connections', registers: [registry], collect() { this.set(activeConnections()); } });
   const refusals = new Counter({ name: 'attitude_refusals_total', help: 'Refusals by the limit or filter that fired', labelNames: ['reason', 'stage', 'code'], registers: [registry] });
