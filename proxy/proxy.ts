@@ -95,7 +95,12 @@ export class Proxy {
         secureContext: () => this.certificates.current,
       },
     });
-    this.metrics = createMetrics(this.events, () => this.balancer, () => this.sessions.size, options.processMetrics ?? true);
+    this.metrics = createMetrics(this.events, {
+      balancer: () => this.balancer,
+      activeConnections: () => this.sessions.size,
+      maxConnections: () => this.fileConfig.connections.max,
+      processMetrics: options.processMetrics ?? true,
+    });
     if (options.logger) attachLogger(this.events, options.logger);
   }
 

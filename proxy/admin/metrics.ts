@@ -14,14 +14,34 @@ const TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_tot
 /** The process metrics are named by prom-client (process_cpu_seconds_total, nodejs_*): the prefix only says whose. */
 export const DEFAULT_METRICS_PREFIX = 'attitude_';
 
-export function createMetrics(events: ProxyEmitter, balancer: () => Balancer, activeConnections: () => number, defaults = true): Registry {
+export interface MetricSources {
+  balancer: () => Balancer;
+  activeConnections: () => number;
+  /** connections.max as configured (not one worker's share) */
+  maxConnections: () => number;
+  /** the process metrics (CPU, memory, event loop) */
+  processMetrics: boolean;
+}
+
+export function createMetrics(events: ProxyEmitter, o: MetricSources): Registry {
+  const { balancer, activeConnections, maxConnections } = o;
   const registry = new Registry();
-  if (defaults) {
+  if (o.processMetrics) {
     collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
     for (const name of TOTAL_GAUGES) registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
   }
   const connections = new Counter({ name: 'attitude_connections_total', help: 'Connections by result', labelNames: ['result', 'reason'], registers: [registry] });
   new Gauge({ name: 'attitude_connections_active', help: 'Open client connections', registers: [registry], collect() { this.set(activeConnections()); } });
+  new Gauge({
+    name: 'attitude_connections_max',
+    help: 'The configured cap on client connections (connections.max)',
+    // every worker says the whole cap: the merged page says it once
+    aggregator: 'max',
+    registers: [registry],
+    collect() {
+      this.set(maxConnections());
+    },
+  });
   const refusals = new Counter({ name: 'attitude_refusals_total', help: 'Refusals by the limit or filter that fired', labelNames: ['reason', 'stage', 'code'], registers: [registry] });
   const transactions = new Counter({ name: 'attitude_transactions_total', help: 'Mail transactions by outcome', labelNames: ['outcome', 'backend'], registers: [registry] });
   const backendMessages = new Counter({ name: 'attitude_backend_messages_total', help: 'Messages a backend accepted', labelNames: ['backend'], registers: [registry] });

@@ -59,6 +59,8 @@ describe.skipIf(toolsMissing('promtool'))('promtool check metrics', () => {
     c.close();
     const text = await (await fetch(`${m[2]}metrics`)).text();
     expect(text).toMatch(/^attitude_transactions_total\{outcome="delivered",backend="mx1"\} 1$/m);
+    // each worker says the whole cap; merged, it is said once
+    expect(text).toMatch(/^attitude_connections_max 1000$/m);
     expect(await promtoolCheck(text)).toEqual({ code: 0, output: '' });
   });
 });
