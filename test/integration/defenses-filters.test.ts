@@ -260,6 +260,17 @@ describe('spam filter', () => {
     expect(mocks[0].received).toHaveLength(0);
   });
 
+  it('refuses GTUBE, the spam test string, sent by a real mail client', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks);
+    const gtube = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
+    const r = await sendMail({ subject: 'filter check', text: `This is the GTUBE.\n\n${gtube}\n` });
+    expect(r.code).toBe(554);
+    expect(r.text).toMatch(/^5\.7\.1 message refused as spam \(score 1000 >= 5: GTUBE=1000/);
+    expect(mocks[0].received).toHaveLength(0);
+    expect(await refusals(proxy, 'spam', { stage: 'data', code: '554' })).toBe(1);
+  });
+
   it('passes a clean message with an X-Spam-Score header in front', async () => {
     mocks = await backends(1);
     proxy = await proxyFor(mocks);
