@@ -10,7 +10,8 @@ const END = 0x06054b50;
 export function zip(files: Record<string, string | Uint8Array | Zippable>): Buffer {
   const z: Zippable = {};
   for (const [name, v] of Object.entries(files)) z[name] = typeof v === 'string' ? strToU8(v) : v;
-  return Buffer.from(zipSync(z, { level: 6 }));
+  // a fixed time: the same files give the same bytes
+  return Buffer.from(zipSync(z, { level: 6, mtime: new Date('2024-01-01T00:00:00Z') }));
 }
 
 /** Offsets of every record with the signature, in order. */
