@@ -151,7 +151,11 @@ export const proxyConfigSchema = z.strictObject({
   // long enough for a message of messages.maxSize at throttle.perClient (10 MB at 256 KB/s: 40 s)
   shutdownTimeout: duration().default(60_000),
   log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      // the recipients on each transaction line: as they are, as SHA-256 pseudonyms, or not at all
+      recipients: z.enum(['full', 'hash', 'none']).default('full'),
+    })
     .prefault({}),
 });
 
