@@ -25,8 +25,8 @@ export interface WormOptions {
   archives?: ArchiveOptions | null;
 }
 
-/** The EICAR test file is 68 bytes, up to 128 with padding: archive entries this small are inflated to look for it. */
-const EICAR_FILE_MAX = 4096;
+/** The EICAR test file is 68 bytes, 128 at most with its allowed padding: archive entries up to 1 KB are inflated to look for it. */
+const EICAR_FILE_MAX = 1024;
 
 /** The header a tagged message carries when an archive in it could not be checked. */
 export const ARCHIVE_HEADER = 'X-Attitude-Archive';
