@@ -8,6 +8,7 @@ import { runCommand } from './run-command.ts';
 import { compareCommand } from './compare-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { scenariosCommand } from './scenarios-command.ts';
+import { initCommand } from './init-command.ts';
 import { validateScenarioFile } from '../simulator/scenario/parse.ts';
 
 const program = new Command();
@@ -27,6 +28,7 @@ program
   .description('run the reference proxy')
   .requiredOption('-c, --config <file>', 'proxy config (YAML)')
   .addOption(new Option('--workers <n>', 'worker processes sharing the port (default: one per core)'))
+  .option('--pid-file <file>', 'write the pid of the process to signal (SIGHUP reloads, SIGTERM drains) into this file, removed at exit')
   .action(async (opts) => {
     exitCode = await proxyCommand(opts);
   });
@@ -38,6 +40,18 @@ program
   .addOption(new Option('--for <command>', 'check a proxy config as this command uses it: proxy (servers need addresses) or run (a scenario binds them)').choices(['proxy', 'run']).default('proxy'))
   .action(async (file, opts) => {
     exitCode = validateCommand(file, validateScenarioFile, opts.for);
+  });
+
+program
+  .command('init')
+  .description('write a commented starter proxy.yaml: an MX in front of Postfix on a loopback port, with its master.cf lines')
+  .option('--out <file>', 'write it into this file (default: stdout)')
+  .addOption(new Option('--postfix', "tell Postfix the client's address with XCLIENT (the default)").conflicts('proxyProtocol'))
+  .addOption(new Option('--proxy-protocol', "tell Postfix the client's address with a PROXY protocol v1 header instead of XCLIENT"))
+  .option('--backends <n>', 'mail servers behind the proxy: the local Postfix, then others to fill in', '1')
+  .option('--force', 'overwrite --out FILE if it exists')
+  .action((opts) => {
+    exitCode = initCommand(opts);
   });
 
 program

@@ -1,6 +1,7 @@
-// `attitude proxy --config FILE`: the reference proxy as a long-running service.
-// SIGTERM drains and exits; SIGHUP reloads the config file (a bad file is refused
-// and the running config stays).
+// `attitude proxy --config FILE [--workers N] [--pid-file FILE]`: the reference proxy
+// as a long-running service. SIGTERM drains and exits; SIGHUP reloads the config file
+// (a bad file is refused and the running config stays). This process is the one to
+// signal: bin/attitude.js loads tsx in-process, so there is no child to forward to.
 import { loadProxyConfig } from '../proxy/config/load.ts';
 import { InvalidFileError } from '../proxy/config/problems.ts';
 import { createLogger } from '../proxy/log.ts';
@@ -10,8 +11,33 @@ import cluster from 'node:cluster';
 import os from 'node:os';
 import { runPrimary } from '../proxy/cluster/primary.ts';
 import { runWorker } from '../proxy/cluster/worker.ts';
+import type { Logger } from 'pino';
+import { writePidFile } from './pid-file.ts';
 
-export async function proxyCommand(opts: { config: string; workers?: string }): Promise<number> {
+export interface ProxyCommandOptions {
+  config: string;
+  workers?: string;
+  pidFile?: string;
+}
+
+/**
+ * Signals that arrive while the proxy is starting, before it has its own handlers: a
+ * SIGHUP (systemctl reload right after start) must not kill it, as SIGHUP's default
+ * action would; a SIGTERM or SIGINT ends it at once (nothing to drain yet), through
+ * process.exit so the pid file goes too. Once the proxy's own handlers are there,
+ * these stand aside.
+ */
+function holdEarlySignals(logger: Logger): void {
+  for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (process.listenerCount(signal) > 1) return;
+      if (signal === 'SIGHUP') logger.warn({ msg: 'SIGHUP while starting: the config was just read, nothing to reload' });
+      else process.exit(EXIT.interrupted);
+    });
+  }
+}
+
+export async function proxyCommand(opts: ProxyCommandOptions): Promise<number> {
   let config;
   try {
     config = loadProxyConfig(opts.config, { use: 'proxy' });
@@ -32,6 +58,15 @@ export async function proxyCommand(opts: { config: string; workers?: string }): 
     return new Promise(() => {}); // the primary ends this process
   }
   const logger = createLogger(config.log.level);
+  holdEarlySignals(logger);
+  if (opts.pidFile) {
+    try {
+      writePidFile(opts.pidFile);
+    } catch (err) {
+      process.stderr.write(`--pid-file: cannot write ${opts.pidFile}: ${(err as Error).message}\n`);
+      return EXIT.error;
+    }
+  }
   if (workers > 1) {
     cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2) });
     return runPrimary(config, { workers, logger, reloadConfig: () => loadProxyConfig(opts.config, { use: 'proxy' }) });

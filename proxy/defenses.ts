@@ -75,9 +75,9 @@ export class Defenses {
     }
   }
 
-  /** Connect: deny/allow lists, global cap, per-client connections, connection rate. */
-  async admit(ip: string, openBeforeThis: number): Promise<Reply | Admitted> {
-    const ctx = this.context(ip, { globalConnections: openBeforeThis, held: [] });
+  /** Connect: deny/allow lists, global cap (with the reserve for known-good clients), per-client and per-network connections and rates. */
+  async admit(ip: string, openBeforeThis: number, knownGood = false): Promise<Reply | Admitted> {
+    const ctx = this.context(ip, { globalConnections: openBeforeThis, knownGood, held: [] });
     const refusal = await this.verdict(CONNECT_POLICIES, ctx);
     if (refusal) return refusal;
     return { release: () => void releaseHeld(ctx) };

@@ -31,6 +31,8 @@ export interface ProxyEvents {
   failover: [{ backend: string; why: string }];
   health: [{ backend: string; state: 'up' | 'down'; why: string }];
   throttle: [{ client: string; scope: 'client' | 'global'; bytes: number; waitMs: number }];
+  /** stress mode began or ended (connections open at that moment, of max) */
+  stress: [{ active: boolean; connections: number; max: number }];
   warning: [{ message: string }];
   'client-error': [{ message: string; code: string | null }];
   reload: [{ ok: boolean; problems?: string }];

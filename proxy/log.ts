@@ -32,6 +32,7 @@ export function attachLogger(events: ProxyEmitter, log: Logger): void {
   events.on('refusal', (r) => log.info({ msg: 'refused', ...r }));
   events.on('health', (h) => (h.state === 'up' ? log.info({ msg: 'backend up', ...h }) : log.warn({ msg: 'backend down', ...h })));
   events.on('failover', (f) => log.warn({ msg: 'failover', ...f }));
+  events.on('stress', (e) => (e.active ? log.warn({ msg: 'stress mode on: shorter timeouts, the idlest sessions shed at the cap', ...e }) : log.info({ msg: 'stress mode off', ...e })));
   events.on('warning', (w) => log.warn({ msg: w.message }));
   events.on('client-error', (e) => log.debug({ msg: 'client connection error', ...e }));
   events.on('reload', (r) => (r.ok ? log.info({ msg: 'config reloaded' }) : log.error({ msg: 'config reload refused', problems: r.problems })));

@@ -16,6 +16,7 @@ import { Sessions } from './smtp/sessions.ts';
 import { Certificates } from './smtp/tls.ts';
 import { Defenses } from './defenses.ts';
 import { Dns } from './dns.ts';
+import { Pressure } from './pressure.ts';
 import { reply } from './replies.ts';
 import { cidrList } from './policy/cidr.ts';
 
@@ -53,7 +54,8 @@ const RESTART_KEYS = ['listen', 'admin', 'store'] as const;
 export class Proxy {
   readonly events = new ProxyEmitter();
   readonly metrics: Registry;
-  readonly sessions = new Sessions();
+  readonly sessions: Sessions;
+  private readonly pressure: Pressure;
   private config: ProxyConfig;
   /** as the file says, before this instance's share was taken */
   private fileConfig: ProxyConfig;
@@ -73,6 +75,10 @@ export class Proxy {
     this.share = options.globalShare ?? 1;
     this.fileConfig = config;
     this.config = shareOf(config, this.share);
+    this.pressure = new Pressure(() => this.config, this.events, options.clock ?? Date.now);
+    this.sessions = new Sessions((n) => this.pressure.update(n));
+    // stress mode shortens the limits of sessions already waiting, not only of new waits
+    this.events.on('stress', (e) => e.active && [...this.sessions].forEach((s) => s.reader.tighten()));
     this.certificates = new Certificates(config);
     this.dns = new Dns(config);
     this.balancer = new Balancer(this.config, {
@@ -92,6 +98,7 @@ export class Proxy {
         defenses: this.defenses,
         sessions: this.sessions,
         dns: this.dns,
+        pressure: this.pressure,
         secureContext: () => this.certificates.current,
       },
     });
@@ -110,9 +117,22 @@ export class Proxy {
     return proxy;
   }
 
+  /**
+   * Admission: the connect policies; at the global cap under stress the idlest session
+   * is shed to make room (Postfix's stress mode), so a flood of slow connections cannot
+   * keep new clients out.
+   */
   private admission(): Admission {
     return {
-      admit: (ip, open) => (this.closing ? Promise.resolve(reply('shutting-down')) : this.defenses.admit(ip, open)),
+      admit: async (ip, open) => {
+        if (this.closing) return reply('shutting-down');
+        const knownGood = this.pressure.knownGood(ip);
+        const verdict = await this.defenses.admit(ip, open, knownGood);
+        if (!('code' in verdict) || verdict.reason !== 'connections-global') return verdict;
+        if (!this.pressure.shedIdlest(this.sessions)) return verdict;
+        // the shed session's place is the newcomer's (it is still closing)
+        return this.defenses.admit(ip, open - 1, knownGood);
+      },
     };
   }
 
@@ -178,6 +198,7 @@ export class Proxy {
       transactions: { inFlight: this.sessions.inFlight },
       closing: this.closing,
       ...this.balancer.snapshot(),
+      stress: this.pressure.snapshot(),
       defenses: this.defenses.snapshot(),
     };
   }

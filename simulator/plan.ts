@@ -63,8 +63,12 @@ export interface Plan {
   actors: ActorPlan[];
 }
 
-/** Distinct per actor: 127.<10+actor>.<n / 250>.<n % 250 + 1>. */
-export function clientAddress(actorIndex: number, n: number): string {
+/**
+ * Distinct per actor: 127.<10+actor>.<n / 250>.<n % 250 + 1>, or, spread over
+ * `networks` /24s, 127.<10+actor>.<n % networks>.<n / networks + 1>.
+ */
+export function clientAddress(actorIndex: number, n: number, networks?: number): string {
+  if (networks) return `127.${actorIndex + 10}.${n % networks}.${Math.floor(n / networks) + 1}`;
   return `127.${actorIndex + 10}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
 }
 
@@ -78,7 +82,7 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
   const durationMs = options.durationMs ?? scenario.duration;
   const actors = scenario.actors.map((spec, index): ActorPlan => {
     const random = rng(seed, `actor:${spec.name}`);
-    const clients = Array.from({ length: spec.clients }, (_, n) => clientAddress(index, n));
+    const clients = Array.from({ length: spec.clients }, (_, n) => clientAddress(index, n, spec.networks));
     const from = Math.min(spec.start, durationMs);
     const to = Math.min(spec.stop ?? durationMs, durationMs);
     const base = { name: spec.name, index, clients };

@@ -7,7 +7,7 @@ import type { HostPort } from '../proxy/config/fields.ts';
 import type { Proxy } from '../proxy/proxy.ts';
 import type { EventBus } from './events.ts';
 
-const BRIDGED = ['connection', 'refusal', 'failover', 'health', 'transaction', 'warning', 'reload'] as const;
+const BRIDGED = ['connection', 'refusal', 'failover', 'health', 'transaction', 'warning', 'reload', 'stress'] as const;
 
 export class ProxyBridge {
   private timer: NodeJS.Timeout | null = null;

@@ -42,6 +42,10 @@ export function createMetrics(events: ProxyEmitter, o: MetricSources): Registry 
       this.set(maxConnections());
     },
   });
+  // with --workers, on while any worker is under stress (a sum would say 2)
+  const stress = new Gauge({ name: 'attitude_stress_active', help: '1 while stress mode is on (shorter timeouts, the idlest sessions shed at the cap)', aggregator: 'max', registers: [registry] });
+  stress.set(0);
+  const stressChanges = new Counter({ name: 'attitude_stress_changes_total', help: 'Times stress mode began or ended', labelNames: ['state'], registers: [registry] });
   const refusals = new Counter({ name: 'attitude_refusals_total', help: 'Refusals by the limit or filter that fired', labelNames: ['reason', 'stage', 'code'], registers: [registry] });
   const transactions = new Counter({ name: 'attitude_transactions_total', help: 'Mail transactions by outcome', labelNames: ['outcome', 'backend'], registers: [registry] });
   const backendMessages = new Counter({ name: 'attitude_backend_messages_total', help: 'Messages a backend accepted', labelNames: ['backend'], registers: [registry] });
@@ -96,6 +100,10 @@ export function createMetrics(events: ProxyEmitter, o: MetricSources): Registry 
     latency.observe({ backend: e.backend ?? '', outcome: e.outcome }, e.ms / 1000);
   });
   events.on('failover', (e) => failovers.inc({ backend: e.backend }));
+  events.on('stress', (e) => {
+    stress.set(e.active ? 1 : 0);
+    stressChanges.inc({ state: e.active ? 'on' : 'off' });
+  });
   events.on('throttle', (e) => {
     throttled.inc({ scope: e.scope }, e.waitMs / 1000);
     throttledBytes.inc({ scope: e.scope }, e.bytes);

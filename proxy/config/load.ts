@@ -48,6 +48,9 @@ export function crossCheck(config: ProxyConfig): Problem[] {
   if (config.backends.healthCheck.timeout >= config.backends.healthCheck.interval) {
     problems.push({ path: 'backends.healthCheck.timeout', message: 'expected a timeout shorter than the interval' });
   }
+  if (config.connections.stress.release >= config.connections.stress.threshold) {
+    problems.push({ path: 'connections.stress.release', message: 'expected a release below connections.stress.threshold (the hysteresis)' });
+  }
   if (config.connections.errorSoftLimit > config.connections.errorHardLimit) {
     problems.push({ path: 'connections.errorSoftLimit', message: 'expected a soft limit <= connections.errorHardLimit' });
   }

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { readFileSync } from 'node:fs';
 import type { ErrorCode } from '../errors.ts';
+import { closest, knownKeysAt, unknownKeyMessage } from './did-you-mean.ts';
 
 export interface Problem {
   path: string;
@@ -38,13 +39,20 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
+/** ` (did you mean X?)` when a string is a typo of one of the allowed values (`round-robbin`). */
+export function didYouMean(input: unknown, allowed: ReadonlyArray<unknown>): string {
+  if (typeof input !== 'string') return '';
+  const suggestion = closest(input, allowed.filter((v): v is string => typeof v === 'string'));
+  return suggestion ? ` (did you mean ${suggestion}?)` : '';
+}
+
 function issueMessage(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'invalid_type':
       return `expected ${issue.expected}, got ${describe(input)}`;
     case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(input)}`;
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(input)}${didYouMean(input, issue.values)}`;
     case 'invalid_union': {
       // Our unions are "a unit string or a number" or "off/null or a unit": the custom
       // message of the last branch says what was expected.
@@ -66,11 +74,13 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   }
 }
 
-export function problemsFromZod(error: z.ZodError): Problem[] {
+/** `schema` is the one that failed: it knows the keys an unknown key may be a typo of. */
+export function problemsFromZod(error: z.ZodError, schema?: z.core.$ZodType): Problem[] {
   const out: Problem[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
+      const known = schema ? knownKeysAt(schema, issue.path) : [];
+      for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: unknownKeyMessage(key, known) });
     } else {
       out.push({ path: formatPath(issue.path), message: issueMessage(issue) });
     }
@@ -102,6 +112,6 @@ export function parseYamlText(text: string, file: string): unknown {
 
 export function validate<S extends z.ZodType>(schema: S, data: unknown, file: string): z.output<S> {
   const result = schema.safeParse(data, { reportInput: true });
-  if (!result.success) throw new InvalidFileError(file, problemsFromZod(result.error));
+  if (!result.success) throw new InvalidFileError(file, problemsFromZod(result.error, schema));
   return result.data;
 }

@@ -76,6 +76,35 @@ export const proxyConfigSchema = z.strictObject({
       max: z.number().int().min(1).default(1000),
       perClient: z.number().int().min(1).default(10),
       rate: optionalRate().default({ count: 60, perMs: 60_000 }),
+      // botnets come in blocks: concurrent connections and new connections per network
+      perNetwork: z.number().int().min(1).default(50),
+      networkRate: optionalRate().default({ count: 300, perMs: 60_000 }),
+      networkPrefix: z
+        .strictObject({ v4: z.number().int().min(8).max(32).default(24), v6: z.number().int().min(16).max(128).default(48) })
+        .prefault({}),
+      // a whole command line (the first one after the banner too) must arrive within this,
+      // however slowly its bytes come: an idle timeout that each dripped byte resets is no limit
+      commandDeadline: duration().default(60_000),
+      // Postfix's stress mode: past `threshold` x max connections the timeouts shrink and,
+      // at the cap, the idlest session is shed so a new client gets in; it ends below `release`
+      stress: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          threshold: z.number().min(0.05).max(1).default(0.7),
+          release: z.number().min(0).max(1).default(0.6),
+          idleTimeout: duration().default(10_000),
+          commandDeadline: duration().default(10_000),
+        })
+        .prefault({}),
+      // postscreen's cache of good clients: addresses that delivered mail within `remember`
+      // may use the last `share` of max, which strangers cannot take
+      reserve: z
+        .strictObject({
+          share: z.number().min(0).max(0.9).default(0.1),
+          remember: duration().default(86_400_000),
+          size: z.number().int().min(0).default(10_000),
+        })
+        .prefault({}),
       greetPause: duration().default(0),
       idleTimeout: duration().default(300_000),
       allow: z.array(cidr()).default([]),

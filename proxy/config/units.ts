@@ -7,6 +7,23 @@ const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_60
 // Binary multiples, as mail software (Postfix message_size_limit, Haraka) counts them.
 const SIZE_BYTES: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
+/**
+ * The unit syntaxes as regular expression sources (unanchored, case-insensitive), shared
+ * by the parsers below and the editor schemas (fields.ts), so an editor accepts the
+ * strings the parsers accept.
+ */
+const NUMBER = '\\d+(?:\\.\\d+)?';
+export const DURATION_SYNTAX = `(${NUMBER})\\s*(ms|s|m|h|d)`;
+export const SIZE_SYNTAX = `(${NUMBER})\\s*(b|kb|mb|gb|k|m|g)?`;
+export const RATE_SYNTAX = `(${NUMBER})\\s*/\\s*(${NUMBER})?\\s*(ms|s|m|h|d)`;
+/** What parseBandwidth accepts: a size, then `/s`. */
+export const BANDWIDTH_SYNTAX = `${SIZE_SYNTAX}\\s*/\\s*s`;
+
+const whole = (syntax: string) => new RegExp(`^\\s*${syntax}\\s*$`, 'i');
+const DURATION_RE = whole(DURATION_SYNTAX);
+const SIZE_RE = whole(SIZE_SYNTAX);
+const RATE_RE = whole(RATE_SYNTAX);
+
 export interface Rate {
   count: number;
   perMs: number;
@@ -15,7 +32,7 @@ export interface Rate {
 export function parseDuration(input: unknown): number | undefined {
   if (typeof input === 'number' && Number.isFinite(input) && input >= 0) return input;
   if (typeof input !== 'string') return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i.exec(input);
+  const m = DURATION_RE.exec(input);
   if (!m) return undefined;
   return Math.round(Number(m[1]) * DURATION_MS[m[2].toLowerCase()]);
 }
@@ -23,7 +40,7 @@ export function parseDuration(input: unknown): number | undefined {
 export function parseSize(input: unknown): number | undefined {
   if (typeof input === 'number' && Number.isFinite(input) && input >= 0) return Math.floor(input);
   if (typeof input !== 'string') return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|k|m|g)?\s*$/i.exec(input);
+  const m = SIZE_RE.exec(input);
   if (!m) return undefined;
   return Math.floor(Number(m[1]) * SIZE_BYTES[(m[2] ?? 'b').toLowerCase()]);
 }
@@ -31,7 +48,7 @@ export function parseSize(input: unknown): number | undefined {
 /** `60/1m`, `5/s` (a bare unit means one of it). */
 export function parseRate(input: unknown): Rate | undefined {
   if (typeof input !== 'string') return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m|h|d)\s*$/i.exec(input);
+  const m = RATE_RE.exec(input);
   if (!m) return undefined;
   const perMs = Number(m[2] ?? 1) * DURATION_MS[m[3].toLowerCase()];
   if (perMs <= 0) return undefined;

@@ -68,6 +68,24 @@ export const clientKey = memoize((ip: string): string => {
   return `${parts.join(':')}::/64`;
 });
 
+/** The network a client is counted in for the per-network limits: its /24 (IPv4) or /48 (IPv6) by default. */
+export function networkKey(ip: string, prefix: { v4: number; v6: number }): string {
+  return networkOf(`${prefix.v4} ${prefix.v6} ${ip}`);
+}
+
+const networkOf = memoize((key: string): string => {
+  const [v4, v6, ip] = key.split(' ');
+  const addr = parseIp(ip);
+  if (!addr) return ip;
+  const bits = Number(addr.kind() === 'ipv4' ? v4 : v6);
+  const bytes = addr.toByteArray();
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    bytes[i] &= (0xff << (8 - keep)) & 0xff;
+  }
+  return `${ipaddr.fromByteArray(bytes).toString()}/${bits}`;
+});
+
 // Config arrays are replaced, never mutated, on reload: parse each list once.
 const lists = new WeakMap<readonly string[], CidrList>();
 

@@ -4,7 +4,7 @@ import type { Rate } from '../config/units.ts';
 import { formatRate } from '../config/units.ts';
 import type { ReplyReason } from '../replies.ts';
 import { judgeRecipient } from './address.ts';
-import { cidrList, clientKey } from './cidr.ts';
+import { cidrList, clientKey, networkKey } from './cidr.ts';
 import { ACCEPT, CONTINUE, refuse, type Policy, type PolicyContext, type PolicyVerdict } from './verdict.ts';
 
 
@@ -26,24 +26,43 @@ export async function allowList(ctx: PolicyContext): Promise<PolicyVerdict> {
   return cidrList(ctx.config.connections.allow).matches(ctx.clientIp) ? ACCEPT : CONTINUE;
 }
 
-export async function globalConnections(ctx: PolicyContext): Promise<PolicyVerdict> {
-  const max = ctx.config.connections.max;
-  if (ctx.globalConnections === undefined || ctx.globalConnections < max) return CONTINUE;
-  return refuse('connections-global', `limit ${max}`);
+/** Connections a client may find open: all of max for a known-good client, the rest leave the reserve free. */
+export function globalLimit(ctx: Pick<PolicyContext, 'config' | 'knownGood'>): number {
+  const { max, reserve } = ctx.config.connections;
+  return ctx.knownGood ? max : Math.max(1, Math.floor(max * (1 - reserve.share)));
 }
 
-/** Takes a connection slot (recorded in ctx.held); the caller releases it on close. */
-export async function perClientConnections(ctx: PolicyContext): Promise<PolicyVerdict> {
-  const limit = ctx.config.connections.perClient;
-  const key = `conn:${clientKey(ctx.clientIp)}`;
+export async function globalConnections(ctx: PolicyContext): Promise<PolicyVerdict> {
+  const limit = globalLimit(ctx);
+  if (ctx.globalConnections === undefined || ctx.globalConnections < limit) return CONTINUE;
+  const { max } = ctx.config.connections;
+  return refuse('connections-global', limit < max ? `limit ${limit} of ${max}, the rest kept for known senders` : `limit ${max}`);
+}
+
+/** Takes a concurrency slot for `key` (recorded in ctx.held); the caller releases it on close. */
+async function takeSlot(ctx: PolicyContext, key: string, limit: number, reason: ReplyReason): Promise<PolicyVerdict> {
   const r = await ctx.store.acquire(key, limit);
-  if (!r.allowed) return refuse('connections-per-client', `limit ${limit}`);
+  if (!r.allowed) return refuse(reason, `limit ${limit}`);
   (ctx.held ??= []).push(key);
   return CONTINUE;
 }
 
+export function perClientConnections(ctx: PolicyContext): Promise<PolicyVerdict> {
+  return takeSlot(ctx, `conn:${clientKey(ctx.clientIp)}`, ctx.config.connections.perClient, 'connections-per-client');
+}
+
+export function perNetworkConnections(ctx: PolicyContext): Promise<PolicyVerdict> {
+  const c = ctx.config.connections;
+  return takeSlot(ctx, `conn-net:${networkKey(ctx.clientIp, c.networkPrefix)}`, c.perNetwork, 'connections-per-network');
+}
+
 export async function connectionRate(ctx: PolicyContext): Promise<PolicyVerdict> {
   return limitRate(ctx, `conn-rate:${clientKey(ctx.clientIp)}`, ctx.config.connections.rate, 'connection-rate');
+}
+
+export async function networkRate(ctx: PolicyContext): Promise<PolicyVerdict> {
+  const c = ctx.config.connections;
+  return limitRate(ctx, `net-rate:${networkKey(ctx.clientIp, c.networkPrefix)}`, c.networkRate, 'network-rate');
 }
 
 // --- MAIL FROM ---
@@ -89,7 +108,7 @@ export async function recipientRate(ctx: PolicyContext): Promise<PolicyVerdict> 
   return limitRate(ctx, `rcpt-rate:${clientKey(ctx.clientIp)}`, ctx.config.messages.recipientRate, 'recipient-rate');
 }
 
-export const CONNECT_POLICIES: readonly Policy[] = [denyList, allowList, globalConnections, perClientConnections, connectionRate];
+export const CONNECT_POLICIES: readonly Policy[] = [denyList, allowList, globalConnections, perClientConnections, perNetworkConnections, connectionRate, networkRate];
 export const MAIL_POLICIES: readonly Policy[] = [messageRate, senderRate];
 // Relay first: a refused relay attempt must not use up the client's recipient rate.
 export const RCPT_POLICIES: readonly Policy[] = [relayAuthorization, maxRecipients, recipientRate];

@@ -26,6 +26,8 @@ export interface PolicyContext {
   recipient?: string;
   /** Connections open now, this one not counted. */
   globalConnections?: number;
+  /** The client delivered mail recently (the reserve of connections.max is open to it). */
+  knownGood?: boolean;
   /**
    * Store slots taken by policies (the per-client connection slot). The caller
    * releases them with releaseHeld() when the connection closes; runPolicies releases

@@ -160,6 +160,8 @@ const HANDLERS: Record<string, Handler> = {
       if (result.reply.reason !== 'backend-reply') s.ctx.events.refused(s.ip, 'data', result.reply);
       return s.send(result.reply);
     }
+    // a client that delivers mail is known good: the reserve of connections is open to it
+    s.ctx.pressure.delivered(s.ip);
     return s.send(fromBackend(result.reply), true);
   },
 

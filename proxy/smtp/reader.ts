@@ -15,7 +15,7 @@ export interface Line {
   invalidUtf8: boolean;
 }
 
-export type LineResult = Line | { end: 'closed' | 'too-long' | 'idle' | 'interrupted' };
+export type LineResult = Line | { end: 'closed' | 'too-long' | 'idle' | 'deadline' | 'interrupted' };
 
 /** How a message ended: its final dot, the client gone, or the client idle too long. */
 export type MessageEnd = 'end' | 'closed' | 'idle';
@@ -30,7 +30,12 @@ export interface ReaderOptions {
   /** longest command line, CRLF included (RFC 5321 4.5.3.1.4: 512) */
   maxLine: number;
   idleTimeout: () => number;
+  /** how long a whole command line may take to arrive, however its bytes trickle in */
+  commandDeadline: () => number;
 }
+
+/** Message bytes that count as progress (a slowloris dripping into DATA makes none). */
+const PROGRESS_BYTES = 1024;
 
 /** Unread pipelined input beyond this pauses the socket until the session catches up. */
 const MAX_UNREAD = 64 * 1024;
@@ -52,6 +57,11 @@ export class SessionReader {
   private pieces: Piece[] = [];
   private messageEnd: MessageEnd | null = null;
   private dataDone: ((end: MessageEnd) => void) | null = null;
+
+  /** when the client last made progress: a whole command line, or PROGRESS_BYTES of message */
+  lastProgress = Date.now();
+  private progressBytes = 0;
+  private deadline: NodeJS.Timeout | null = null;
 
   private readonly onData = (chunk: Buffer) => this.gated(chunk);
   private readonly onTimeout = () => this.timedOut();
@@ -94,6 +104,7 @@ export class SessionReader {
     if (this.closed) return;
     this.closed = true;
     this.socket?.setTimeout(0);
+    if (this.deadline) clearTimeout(this.deadline);
     this.settle({ end: 'closed' });
     this.failMessage('closed', 'the client went away before the end of the message');
   }
@@ -111,7 +122,31 @@ export class SessionReader {
     return new Promise((resolve) => {
       this.waiter = resolve;
       this.armIdle();
+      this.armDeadline(this.o.commandDeadline());
     });
+  }
+
+  /** Whether the session waits for its client now (a command line, or more of a message). */
+  get waitingForClient(): boolean {
+    return this.waiter !== null || (this.consumer !== null && this.pieces.length === 0 && !this.holds.has('consumer') && !this.holds.has('gate'));
+  }
+
+  /** The limits got shorter (stress mode): a wait in progress gets the new ones, if they end sooner. */
+  tighten(): void {
+    if (this.waiter) {
+      const left = this.deadlineAt - Date.now();
+      if (this.o.commandDeadline() < left) this.armDeadline(this.o.commandDeadline());
+    }
+    if (this.waitingForClient) this.armIdle();
+  }
+
+  private deadlineAt = 0;
+
+  private armDeadline(ms: number): void {
+    this.deadlineAt = Date.now() + ms;
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => this.settle({ end: 'deadline' }), ms);
+    this.deadline.unref();
   }
 
   /** The message after a 354: its pieces go to the consumer, then its end. */
@@ -182,6 +217,11 @@ export class SessionReader {
   }
 
   private ingestData(chunk: Buffer): void {
+    this.progressBytes += chunk.length;
+    if (this.progressBytes >= PROGRESS_BYTES) {
+      this.progressBytes = 0;
+      this.lastProgress = Date.now();
+    }
     const out: Buffer[] = [];
     const after = this.data!.feed(chunk, out);
     this.pieces.push(...out);
@@ -189,6 +229,7 @@ export class SessionReader {
       this.pieces.push('end');
       this.data = null;
       this.unread = after;
+      this.lastProgress = Date.now();
     }
     this.deliver();
   }
@@ -240,6 +281,7 @@ export class SessionReader {
     const bytes = buf.subarray(0, end);
     this.unread = buf.subarray(nl + 1);
     if (this.unread.length <= MAX_UNREAD) this.release('unread');
+    this.lastProgress = Date.now();
     const ascii = isAscii(bytes);
     const text = ascii ? bytes.toString('latin1') : bytes.toString('utf8');
     return { text, invalidUtf8: !ascii && !isUtf8(bytes) };
@@ -250,6 +292,7 @@ export class SessionReader {
     if (!waiter) return;
     this.waiter = null;
     this.socket?.setTimeout(0);
+    if (this.deadline) clearTimeout(this.deadline);
     waiter(r);
   }
 

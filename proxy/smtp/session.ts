@@ -10,8 +10,10 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { Balancer } from '../balancer/balancer.ts';
 import type { ProxyConfig } from '../config/schema.ts';
+import { formatDuration } from '../config/units.ts';
 import type { Defenses, ErrorCount } from '../defenses.ts';
 import type { Dns } from '../dns.ts';
+import type { Pressure, Sheddable } from '../pressure.ts';
 import type { ProxyEmitter, Stage } from '../events.ts';
 import type { ClientIdentity } from '../relay/identity.ts';
 import type { RelayTransaction } from '../relay/transaction.ts';
@@ -29,6 +31,7 @@ export interface SessionContext {
   defenses: Defenses;
   sessions: Sessions;
   dns: Dns;
+  pressure: Pressure;
   /** the certificate for STARTTLS now (null: no TLS) */
   secureContext: () => tls.SecureContext | null;
 }
@@ -48,7 +51,7 @@ const HANDSHAKE_MS = 10_000;
 let sequence = 0;
 const instance = Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0');
 
-export class Session {
+export class Session implements Sheddable {
   readonly id = `${instance}${(++sequence).toString(36)}`;
   readonly identity: ClientIdentity;
   readonly connectedAt = Date.now();
@@ -91,7 +94,7 @@ export class Session {
       login: null,
       name: null,
     };
-    this.reader = new SessionReader({ maxLine: MAX_COMMAND, idleTimeout: () => ctx.config().connections.idleTimeout });
+    this.reader = new SessionReader({ maxLine: MAX_COMMAND, idleTimeout: () => ctx.pressure.idleTimeout(), commandDeadline: () => ctx.pressure.commandDeadline() });
     raw.on('error', (err: Error & { code?: string }) => ctx.events.emit('client-error', { message: err.message, code: err.code ?? null }));
     raw.once('close', () => this.closed());
     ctx.sessions.add(this);
@@ -140,6 +143,7 @@ export class Session {
         if (line.end === 'interrupted') continue;
         if (line.end === 'idle') return this.goodbye(reply('idle-timeout'), 'session');
         if (line.end === 'too-long') return this.goodbye(reply('line-too-long'), 'session');
+        if (line.end === 'deadline') return this.goodbye(reply('command-deadline', `limit ${formatDuration(this.ctx.pressure.commandDeadline())}`), 'session');
         // the client left (or the session is closing: its last reply gets its linger)
         if (!this.closing) this.destroy();
         return;
@@ -218,6 +222,17 @@ export class Session {
     if (!tx) return;
     this.tx = null;
     await tx.end();
+  }
+
+  idleFor(now: number): number {
+    if (this.phase !== 'dialogue' || this.closing || !this.reader.waitingForClient) return 0;
+    return now - this.reader.lastProgress;
+  }
+
+  /** Stress mode at the cap: this idle session makes room for a new client. */
+  shed(): void {
+    void this.tx?.end();
+    this.goodbye(reply('shed-under-stress'), 'session');
   }
 
   /** SIGTERM: idle sessions get 421 now, the others once their transaction is answered. */

@@ -6,12 +6,16 @@ import type { Session } from './session.ts';
 export class Sessions {
   private readonly all = new Set<Session>();
 
+  /** `changed`: told the new count after every connection that comes or goes (stress mode follows it). */
+  constructor(private readonly changed: (size: number) => void = () => {}) {}
+
   add(s: Session): void {
     this.all.add(s);
+    this.changed(this.all.size);
   }
 
   delete(s: Session): void {
-    this.all.delete(s);
+    if (this.all.delete(s)) this.changed(this.all.size);
   }
 
   /** Connections open now (admitting, waiting out the greet pause, or in dialogue). */

@@ -19,6 +19,8 @@ export interface DefenseTally {
   /** refusals that are trouble, not defense (no backend, backend failed, shutting down) */
   trouble: DefenseLine[];
   throttle: { bytes: number; waitMs: number; peakClients: number; samples: number };
+  /** stress mode (in-process proxies): how often it began, and for how long it lasted in all */
+  stress: { episodes: number; activeMs: number };
 }
 
 /** Reasons that mean the mail system struggled rather than a defense firing. */
@@ -30,6 +32,10 @@ export class DefenseCounter {
   private throttle = { bytes: 0, waitMs: 0, peakClients: 0, samples: 0 };
   /** the proxy reports its refusals to the simulator (in-process; an external one only has /state) */
   private proxySpeaks = false;
+  private stress = { episodes: 0, activeMs: 0 };
+  /** when stress mode began, per proxy instance (null: off) */
+  private stressSince = new Map<number, number>();
+  private lastT = 0;
 
   private count(map: Map<string, DefenseLine>, reason: string, code: number | null, enhanced: string | null, stage: string): void {
     const line = map.get(reason);
@@ -39,8 +45,21 @@ export class DefenseCounter {
 
   consume(e: SimEvent): void {
     if (e.type === 'throttle' || (e.type === 'proxy.event' && e.instance >= 0)) this.proxySpeaks = true;
+    this.lastT = Math.max(this.lastT, e.t);
     switch (e.type) {
       case 'proxy.event': {
+        if (e.name === 'stress') {
+          const on = !!(e.data as { active?: boolean } | null)?.active;
+          const since = this.stressSince.get(e.instance);
+          if (on && since === undefined) {
+            this.stress.episodes++;
+            this.stressSince.set(e.instance, e.t);
+          } else if (!on && since !== undefined) {
+            this.stress.activeMs += e.t - since;
+            this.stressSince.delete(e.instance);
+          }
+          break;
+        }
         if (e.name !== 'refusal') break;
         const d = (e.data ?? {}) as { reason?: string; code?: number; enhanced?: string; stage?: string };
         this.count(this.proxy, d.reason ?? String(d.code ?? '?'), d.code ?? null, d.enhanced ?? null, d.stage ?? '?');
@@ -71,6 +90,8 @@ export class DefenseCounter {
       refusals: lines.filter((l) => !TROUBLE.has(l.reason)),
       trouble: lines.filter((l) => TROUBLE.has(l.reason)),
       throttle: { ...this.throttle },
+      // a stress episode still going at the end counts up to the last event
+      stress: { episodes: this.stress.episodes, activeMs: this.stress.activeMs + [...this.stressSince.values()].reduce((n, since) => n + this.lastT - since, 0) },
     };
   }
 }
@@ -87,6 +108,13 @@ const UNIT: Record<string, [string, string]> = {
 export function refusedWhat(line: DefenseLine): string {
   const [one, many] = UNIT[line.stage] ?? ['command', 'commands'];
   return `refused ${line.count} ${line.count === 1 ? one : many}`;
+}
+
+/** "on 1 time, 26.0 s in all": the DEFENSES line of stress mode, null when it never began. */
+export function stressText(d: DefenseTally): string | null {
+  const s = d.stress;
+  if (!s.episodes) return null;
+  return `on ${s.episodes} time${s.episodes === 1 ? '' : 's'}, ${(s.activeMs / 1000).toFixed(1)}s in all: shorter timeouts, the idlest sessions shed at the cap`;
 }
 
 export function formatBytes(n: number): string {

@@ -4,7 +4,7 @@
 // one line with a count instead of scrolling everything else away.
 import type { SimEvent } from '../../simulator/events.ts';
 
-export type LogKind = 'refusal' | 'backend' | 'failover' | 'mark' | 'phase' | 'warning';
+export type LogKind = 'refusal' | 'backend' | 'failover' | 'stress' | 'mark' | 'phase' | 'warning';
 
 export interface LogEntry {
   t: number;
@@ -55,6 +55,9 @@ export class EventLog {
         const data = (e.data ?? {}) as Record<string, unknown>;
         if (e.name === 'health') this.add(e.t, 'backend', `proxy marks ${data.backend} ${data.state}${data.why ? ` (${shortText(String(data.why))})` : ''}`);
         else if (e.name === 'failover') this.add(e.t, 'failover', `failover away from ${data.backend}`);
+        else if (e.name === 'stress') {
+          this.add(e.t, 'stress', data.active ? `stress mode ON at ${data.connections}/${data.max} connections: shorter timeouts, idlest shed at the cap` : `stress mode off (${data.connections}/${data.max})`);
+        }
         else if (e.name === 'warning') this.add(e.t, 'warning', `proxy warning: ${shortText(String(data.message ?? ''))}`);
         else if (e.name === 'actor-error') this.add(e.t, 'warning', `actor ${data.actor} failed: ${shortText(String(data.message ?? ''))}`);
         break;

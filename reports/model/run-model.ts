@@ -45,6 +45,7 @@ interface ProxySample {
   max: number;
   perClientBps: number | null;
   globalBps: number | null;
+  stress: boolean;
 }
 
 /** The kinds whose mail a defense must let through. */
@@ -85,6 +86,12 @@ export class RunModel {
       this.backends.set(name, b);
     }
     return b;
+  }
+
+  /** Whether a proxy instance is in stress mode now (from its /state samples). */
+  proxyStress(): boolean {
+    for (const p of this.proxies.values()) if (p.stress) return true;
+    return false;
   }
 
   /** The proxy's connections against its cap, summed over its instances (null: no state samples). */
@@ -210,6 +217,7 @@ export class RunModel {
   private proxyState(instance: number, t: number, raw: unknown): void {
     const state = (raw ?? {}) as {
       connections?: { active?: number; max?: number };
+      stress?: { active?: boolean };
       backends?: Array<{ name: string; health?: string; maxConnections?: number }>;
       defenses?: { throttle?: { perClient?: number | null; global?: number | null } };
     };
@@ -218,6 +226,7 @@ export class RunModel {
       max: state.connections?.max ?? 0,
       perClientBps: state.defenses?.throttle?.perClient ?? null,
       globalBps: state.defenses?.throttle?.global ?? null,
+      stress: !!state.stress?.active,
     };
     this.proxies.set(instance, sample);
     const total = this.proxyConnections()!;

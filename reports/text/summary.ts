@@ -2,7 +2,7 @@
 // measured value, then per actor, per backend, the ledger, and one line per
 // defense that fired. Built from summary.json and the defenses the event stream showed.
 import type { RunSummary } from '../../simulator/summary.ts';
-import { formatBytes, refusedWhat, type DefenseTally } from '../model/defenses.ts';
+import { formatBytes, refusedWhat, stressText, type DefenseTally } from '../model/defenses.ts';
 import { clientSpreadLine, instanceRows } from '../model/tables.ts';
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
@@ -65,11 +65,13 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
 
 function defenseLines(d: DefenseTally): string[] {
   const t = d.throttle;
-  if (!d.refusals.length && !t.bytes && !d.trouble.length) return ['', '  DEFENSES  none fired'];
+  const stress = stressText(d);
+  if (!d.refusals.length && !t.bytes && !d.trouble.length && !stress) return ['', '  DEFENSES  none fired'];
   const lines = ['', `  DEFENSES${d.source === 'senders' ? '  (as the senders saw the replies)' : ''}`];
   const width = Math.max(18, ...d.refusals.map((r) => r.reason.length), ...d.trouble.map((r) => r.reason.length));
   const code = (r: { code: number | null; enhanced: string | null }) => (r.code === null ? 'no reply' : `${r.code}${r.enhanced ? ` ${r.enhanced}` : ''}`).padEnd(9);
   for (const r of d.refusals) lines.push(`    ${r.reason.padEnd(width)}  ${code(r)}  ${refusedWhat(r)}`);
+  if (stress) lines.push(`    ${'stress mode'.padEnd(width)}  ${''.padEnd(9)}  ${stress}`);
   if (t.bytes) lines.push(`    ${'bandwidth throttle'.padEnd(width)}  ${''.padEnd(9)}  throttled ${formatBytes(t.bytes)} (held ${(t.waitMs / 1000).toFixed(1)}s in all, up to ${t.peakClients} client${t.peakClients === 1 ? '' : 's'} at once)`);
   for (const r of d.trouble) lines.push(`    ${r.reason.padEnd(width)}  ${code(r)}  ${refusedWhat(r)} (not a defense: the mail servers struggled)`);
   return lines;

@@ -96,7 +96,8 @@ export function gaugeLines(m: RunModel, width: number): string[] {
   const conns = m.proxyConnections();
   if (conns) {
     const c = colorFor(conns.active, conns.max);
-    lines.push(`${'proxy'.padEnd(labelWidth)} {${c}-fg}${bar(conns.active, conns.max, barWidth)}{/${c}-fg} ${conns.active}/${conns.max} conns`);
+    const stress = m.proxyStress() ? ' {magenta-fg}STRESS{/magenta-fg}' : '';
+    lines.push(`${'proxy'.padEnd(labelWidth)} {${c}-fg}${bar(conns.active, conns.max, barWidth)}{/${c}-fg} ${conns.active}/${conns.max} conns${stress}`);
   } else {
     lines.push(`${'proxy'.padEnd(labelWidth)} (no state samples: external target)`);
   }
@@ -116,6 +117,7 @@ export function logLines(entries: LogEntry[], width: number): string[] {
     if (e.kind === 'refusal') return `{yellow-fg}${text}{/yellow-fg}`;
     if (e.kind === 'backend' || e.kind === 'failover') return `{red-fg}${text}{/red-fg}`;
     if (e.kind === 'mark') return `{cyan-fg}${text}{/cyan-fg}`;
+    if (e.kind === 'stress') return `{magenta-fg}${text}{/magenta-fg}`;
     return text;
   });
 }

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidFileError, problemsFromZod, readYaml, type Problem } from '../../proxy/config/problems.ts';
+import { InvalidFileError, didYouMean, problemsFromZod, readYaml, type Problem } from '../../proxy/config/problems.ts';
 import { loadProxyConfig } from '../../proxy/config/load.ts';
 import type { ProxyConfig } from '../../proxy/config/schema.ts';
 import { parseThreshold, type Threshold } from '../thresholds.ts';
@@ -38,7 +38,7 @@ function join(prefix: string, sub: string): string {
 export function parseScenario(data: unknown, file = '<inline>'): Scenario {
   const problems: Problem[] = [];
   const top = scenarioSchema.safeParse(data, { reportInput: true });
-  if (!top.success) problems.push(...problemsFromZod(top.error));
+  if (!top.success) problems.push(...problemsFromZod(top.error, scenarioSchema));
 
   const rawActors = data && typeof data === 'object' && Array.isArray((data as { actors?: unknown }).actors) ? ((data as { actors: unknown[] }).actors) : [];
   const actors: ActorSpec[] = [];
@@ -46,12 +46,13 @@ export function parseScenario(data: unknown, file = '<inline>'): Scenario {
     const at = `actors[${i}]`;
     const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
     if (typeof kind !== 'string' || !(ACTOR_KINDS as readonly string[]).includes(kind)) {
-      problems.push({ path: `${at}.kind`, message: `expected one of ${ACTOR_KINDS.join(', ')}, got ${JSON.stringify(kind ?? null)}` });
+      problems.push({ path: `${at}.kind`, message: `expected one of ${ACTOR_KINDS.join(', ')}, got ${JSON.stringify(kind ?? null)}${didYouMean(kind, ACTOR_KINDS)}` });
       return;
     }
-    const result = actorSchemas[kind as ActorKind].safeParse(raw, { reportInput: true });
+    const schema = actorSchemas[kind as ActorKind];
+    const result = schema.safeParse(raw, { reportInput: true });
     if (!result.success) {
-      for (const p of problemsFromZod(result.error)) problems.push({ path: join(at, p.path), message: p.message });
+      for (const p of problemsFromZod(result.error, schema)) problems.push({ path: join(at, p.path), message: p.message });
       return;
     }
     actors.push(result.data as ActorSpec);
@@ -155,6 +156,9 @@ function crossCheck(s: Scenario): Problem[] {
     actorNames.add(a.name);
     const stop = a.stop ?? s.duration;
     if (a.start >= stop) problems.push({ path: `${at}.start`, message: `expected a start before the actor stops (${stop}ms)` });
+    if (a.networks && Math.ceil(a.clients / a.networks) > 250) {
+      problems.push({ path: `${at}.networks`, message: `expected at least ${Math.ceil(a.clients / 250)} networks for ${a.clients} clients (250 addresses per /24)` });
+    }
     if (needsArrivals(a.kind)) {
       const expected = checkArrival(a as { rate?: { count: number; perMs: number }; arrival?: ArrivalSpec }, at, Math.max(0, stop - a.start), problems);
       if (expected > MAX_ARRIVALS_PER_ACTOR) problems.push({ path: `${at}.rate`, message: `about ${Math.round(expected)} arrivals; expected at most ${MAX_ARRIVALS_PER_ACTOR} per actor` });

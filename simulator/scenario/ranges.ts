@@ -3,7 +3,8 @@
 // `{ min, max, dist: log-uniform }` when small values should be more common
 // (message sizes are: most mail is small, a few messages are huge).
 import { parsedField } from '../../proxy/config/fields.ts';
-import { parseDuration, parseSize } from '../../proxy/config/units.ts';
+import { caseless, textOf, type JsonSchema } from '../../proxy/config/editor-forms.ts';
+import { DURATION_SYNTAX, formatDuration, formatSize, parseDuration, parseSize, SIZE_SYNTAX } from '../../proxy/config/units.ts';
 import type { Random } from '../random.ts';
 
 export type Distribution = 'uniform' | 'log-uniform';
@@ -16,11 +17,28 @@ export interface Range {
 
 type UnitParser = (v: unknown) => number | undefined;
 
-const parseCount: UnitParser = (v) => {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
-  if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return Number(v);
-  return undefined;
+/** One unit of a range, as the parser takes it and as an editor sees it. */
+interface Unit {
+  parse: UnitParser;
+  /** the JSON Schema of a plain number of this unit */
+  number: JsonSchema;
+  /** the regular expression source of a string of this unit (case-insensitive) */
+  syntax: string;
+  show: (n: number) => number | string;
+}
+
+const COUNT: Unit = {
+  parse: (v) => {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+    if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return Number(v);
+    return undefined;
+  },
+  number: { type: 'integer', minimum: 0 },
+  syntax: '\\d+',
+  show: (n) => n,
 };
+const SIZE: Unit = { parse: parseSize, number: { type: 'number', minimum: 0 }, syntax: SIZE_SYNTAX, show: formatSize };
+const DURATION: Unit = { parse: parseDuration, number: { type: 'number', minimum: 0 }, syntax: DURATION_SYNTAX, show: formatDuration };
 
 function parseRange(value: unknown, parse: UnitParser): Range | undefined {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -45,13 +63,34 @@ function parseRange(value: unknown, parse: UnitParser): Range | undefined {
   return single === undefined ? undefined : { min: single, max: single, dist: 'uniform' };
 }
 
-function rangeField(parse: UnitParser, expected: string) {
-  return parsedField((value) => parseRange(value, parse), expected);
+/** What an editor accepts: a number, `A` or `A..B`, or `{ min, max, dist }`. */
+function rangeJson(unit: Unit): JsonSchema {
+  const one = { anyOf: [unit.number, textOf(unit.syntax)] };
+  return {
+    anyOf: [
+      unit.number,
+      { type: 'string', pattern: caseless(`^\\s*(?:${unit.syntax})\\s*(?:\\.\\.\\s*(?:${unit.syntax})\\s*)?$`) },
+      {
+        type: 'object',
+        properties: { min: one, max: one, dist: { type: 'string', enum: ['uniform', 'log-uniform'], default: 'uniform' } },
+        required: ['min'],
+        additionalProperties: false,
+      },
+    ],
+  };
 }
 
-export const countRange = () => rangeField(parseCount, 'a count or a range like 1..3');
-export const sizeRange = () => rangeField(parseSize, 'a size or a range like 2KB..50KB');
-export const durationRange = () => rangeField(parseDuration, 'a duration or a range like 20ms..80ms');
+function rangeField(unit: Unit, expected: string) {
+  return parsedField((value) => parseRange(value, unit.parse), expected, {
+    json: rangeJson(unit),
+    show: (r: Range) =>
+      r.dist !== 'uniform' ? { min: unit.show(r.min), max: unit.show(r.max), dist: r.dist } : r.min === r.max ? unit.show(r.min) : `${unit.show(r.min)}..${unit.show(r.max)}`,
+  });
+}
+
+export const countRange = () => rangeField(COUNT, 'a count or a range like 1..3');
+export const sizeRange = () => rangeField(SIZE, 'a size or a range like 2KB..50KB');
+export const durationRange = () => rangeField(DURATION, 'a duration or a range like 20ms..80ms');
 
 export const fixed = (n: number): Range => ({ min: n, max: n, dist: 'uniform' });
 

@@ -64,6 +64,8 @@ const common = {
   name: name(),
   description: z.string().optional(),
   clients: z.number().int().min(1).max(62_500).default(1),
+  /** the /24 networks the clients are spread over (a botnet in many blocks); default: 250 clients per /24 */
+  networks: z.number().int().min(1).max(250).optional(),
   /** when the actor starts and stops, as offsets into the run */
   start: duration().default(0),
   stop: duration().optional(),

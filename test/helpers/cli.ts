@@ -14,7 +14,12 @@ export interface Running {
 }
 
 export function runCli(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return runCommand(process.execPath, [BIN, ...args], { env });
+}
+
+/** Any command line, as a shell would start it (`./node_modules/.bin/attitude ...` in `cwd`). */
+export function runCommand(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Running {
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const watchers: Array<() => void> = [];

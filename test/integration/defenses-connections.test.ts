@@ -32,7 +32,7 @@ async function open(local?: string, port = proxy!.address.port) {
 describe('connection caps', () => {
   it('refuses beyond connections.max with 421 4.7.0 naming the limit, closes, and counts it', async () => {
     mocks = await backends(1);
-    proxy = await proxyFor(mocks, { connections: { max: 3, perClient: 100, rate: 'off' } });
+    proxy = await proxyFor(mocks, { connections: { max: 3, perClient: 100, rate: 'off', reserve: { share: 0 } } });
     for (let i = 0; i < 3; i++) expect((await open(addr(1, i))).banner?.code).toBe(220);
     const { c, banner } = await open(addr(1, 3));
     expect(banner?.code).toBe(421);
@@ -112,7 +112,7 @@ describe('connection caps', () => {
 describe('admission with a store that answers late (as Redis does)', () => {
   it('frees the slots of clients that hang up while admission is still deciding', async () => {
     mocks = await backends(1);
-    proxy = await proxyWithOptions(mocks, { connections: { max: 3, perClient: 2, rate: 'off' } }, { store: slowStore(new MemoryStore(Date.now), 80) });
+    proxy = await proxyWithOptions(mocks, { connections: { max: 3, perClient: 2, rate: 'off', reserve: { share: 0 } } }, { store: slowStore(new MemoryStore(Date.now), 80) });
     const port = proxy.address.port;
     // ten clients connect and reset at once, long before the store answers
     await Promise.all(

@@ -170,7 +170,7 @@ describe('clients that abort', () => {
   it(`at every stage (${STAGES.join(', ')}), 30 times each, 8 at a time: the backend stays up, everything is given back, the next sender delivers`, async () => {
     f.mocks = await backends(1, { latency: 3 });
     const store = new MemoryStore(Date.now);
-    f.proxy = await proxyFor(f.mocks, { tls: selfSigned(), connections: { perClient: 4, max: 50, rate: 'off' }, backends: { ...HEALTH } }, [{ maxConnections: 6 }], { store });
+    f.proxy = await proxyFor(f.mocks, { tls: selfSigned(), connections: { perClient: 4, max: 50, rate: 'off', networkRate: 'off' }, backends: { ...HEALTH } }, [{ maxConnections: 6 }], { store });
     const port = f.proxy.address.port;
     const jobs = STAGES.flatMap((stage) => Array.from({ length: 30 }, (_, i) => ({ stage, i })));
     let next = 0;

@@ -9,7 +9,9 @@ import {
   MAIL_POLICIES,
   maxRecipients,
   messageRate,
+  networkRate,
   perClientConnections,
+  perNetworkConnections,
   RCPT_POLICIES,
   recipientRate,
   relayAuthorization,
@@ -84,10 +86,29 @@ describe('connect policies', () => {
   });
 
   it('caps global connections (this one not counted)', async () => {
-    const { ctx } = setup();
+    const { ctx } = setup({ connections: { max: 5, reserve: { share: 0 } } });
     expect(await globalConnections(ctx({ globalConnections: 4 }))).toEqual(CONTINUE);
     expect(await globalConnections(ctx({ globalConnections: 5 }))).toMatchObject({ reason: 'connections-global', detail: 'limit 5' });
     expect(await globalConnections(ctx())).toEqual(CONTINUE);
+  });
+
+  it('keeps the last share of the cap for known-good clients (postscreen-style reserve)', async () => {
+    const { ctx } = setup({ connections: { max: 100, reserve: { share: 0.2 } } });
+    expect(await globalConnections(ctx({ globalConnections: 79 }))).toEqual(CONTINUE);
+    expect(await globalConnections(ctx({ globalConnections: 80 }))).toMatchObject({ reason: 'connections-global', detail: 'limit 80 of 100, the rest kept for known senders' });
+    expect(await globalConnections(ctx({ globalConnections: 99, knownGood: true }))).toEqual(CONTINUE);
+    expect(await globalConnections(ctx({ globalConnections: 100, knownGood: true }))).toMatchObject({ reason: 'connections-global', detail: 'limit 100' });
+  });
+
+  it('caps connections per network (/24 by default) beside the per-address cap, and their rate', async () => {
+    const { ctx } = setup({ connections: { perClient: 10, perNetwork: 3, rate: 'off', networkRate: '4/1m' } });
+    const from = (ip: string) => ctx({ clientIp: ip });
+    for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) expect(await perNetworkConnections(from(ip))).toEqual(CONTINUE);
+    expect(await perNetworkConnections(from('203.0.113.200'))).toMatchObject({ reason: 'connections-per-network', detail: 'limit 3' });
+    // another /24 is another network
+    expect(await perNetworkConnections(from('203.0.114.1'))).toEqual(CONTINUE);
+    for (let i = 0; i < 4; i++) expect(await networkRate(from(`198.18.7.${i + 1}`))).toEqual(CONTINUE);
+    expect(await networkRate(from('198.18.7.99'))).toMatchObject({ reason: 'network-rate' });
   });
 
   it('caps concurrent connections per client and records the slot to release', async () => {

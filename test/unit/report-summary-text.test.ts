@@ -28,8 +28,20 @@ describe('end summary', () => {
     expect(text).toMatch(/LEDGER +accepted by proxy 2 +received by backends 3 +lost 0 +duplicates 1/);
   });
 
+  it('says how often and how long stress mode was on', () => {
+    const events = [
+      ...stream(),
+      { type: 'proxy.event', t: 1000, instance: 0, name: 'stress', data: { active: true, connections: 70, max: 100 } },
+      { type: 'proxy.event', t: 3500, instance: 0, name: 'stress', data: { active: false, connections: 59, max: 100 } },
+    ] as Parameters<typeof modelOf>[0] extends Iterable<infer E> ? E[] : never;
+    const model = modelOf(events);
+    const stressed = formatSummary(summaryFixture(), { defenses: model.defenses.result() });
+    expect(stressed).toMatch(/^ {4}stress mode .*on 1 time, 2\.5s in all: shorter timeouts, the idlest sessions shed at the cap$/m);
+    expect(model.log.entries.some((e) => e.kind === 'stress' && /stress mode ON at 70\/100/.test(e.text))).toBe(true);
+  });
+
   it('says so when no defense fired', () => {
-    const quiet = formatSummary(summaryFixture(), { defenses: { source: 'proxy', refusals: [], trouble: [], throttle: { bytes: 0, waitMs: 0, peakClients: 0, samples: 0 } } });
+    const quiet = formatSummary(summaryFixture(), { defenses: { source: 'proxy', refusals: [], trouble: [], throttle: { bytes: 0, waitMs: 0, peakClients: 0, samples: 0 }, stress: { episodes: 0, activeMs: 0 } } });
     expect(quiet).toContain('DEFENSES  none fired');
   });
 });
