@@ -86,7 +86,8 @@ describe('the Grafana dashboard', () => {
     // the README's metrics are all on the dashboard
     for (const name of ['attitude_connections_total', 'attitude_connections_active', 'attitude_refusals_total', 'attitude_transactions_total', 'attitude_backend_messages_total',
       'attitude_backend_up', 'attitude_backend_active', 'attitude_backend_connections', 'attitude_transaction_duration_seconds_bucket', 'attitude_failovers_total',
-      'attitude_throttle_wait_seconds_total', 'attitude_throttled_bytes_total', 'attitude_process_cpu_seconds_total'])
+      'attitude_throttle_wait_seconds_total', 'attitude_throttled_bytes_total', 'attitude_process_cpu_seconds_total', 'attitude_connections_max',
+      'attitude_stress_active', 'attitude_stress_changes_total'])
       expect(used, name).toContain(name);
   });
 
