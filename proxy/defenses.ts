@@ -11,6 +11,7 @@ import { CONNECT_POLICIES, MAIL_POLICIES, RCPT_POLICIES } from './policy/policie
 import { releaseHeld, runPolicies, type Policy, type PolicyContext } from './policy/verdict.ts';
 import { reply, type Reply } from './replies.ts';
 import { LineEndingGuard } from './stages/line-endings.ts';
+import { MessageIdPeek } from './stages/message-id.ts';
 import { SizeGuard } from './stages/size-guard.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { RedisStore, StoreUnavailableError } from './store/redis-store.ts';
@@ -29,6 +30,8 @@ export interface MessageInspection {
   headers: (complete: boolean) => string;
   /** Bytes of message seen so far. */
   size: () => number;
+  /** The message's Message-ID header, once its headers went by. */
+  messageId: () => string | null;
 }
 
 /** Errors counted per connection for the tarpit (Postfix smtpd_soft/hard_error_limit). */
@@ -98,9 +101,12 @@ export class Defenses {
     }
     const filter = new FilterStage(this.filters, { envelope: { from: envelope.from, to: [...envelope.to] }, clientIp: ip });
     const size = new SizeGuard(config.messages.maxSize);
+    const peek = new MessageIdPeek();
     return {
       size: () => size.bytes,
-      stages: [new LineEndingGuard(config.filters.strictLineEndings ? 'strict' : 'normalize'), size, filter],
+      messageId: () => peek.messageId,
+      // the Message-ID is noted before the filters: a refused message's line names it too
+      stages: [new LineEndingGuard(config.filters.strictLineEndings ? 'strict' : 'normalize'), size, peek, filter],
       headers: (complete) => {
         const v = filter.verdict;
         if (!complete || !v || v.action !== 'accept' || !v.headers) return '';

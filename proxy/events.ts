@@ -20,6 +20,12 @@ export interface ProxyEvents {
       reply: string;
       ms: number;
       id: string;
+      /** the accepted recipients as log.recipients allows (absent with `none`) */
+      to?: string[];
+      /** the id the backend queued the message under, from its 250 */
+      queueId: string | null;
+      /** the message's Message-ID header */
+      messageId: string | null;
     },
   ];
   failover: [{ backend: string; why: string }];

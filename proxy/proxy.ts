@@ -106,7 +106,12 @@ export class Proxy {
         secureContext: () => this.certificates.current,
       },
     });
-    this.metrics = createMetrics(this.events, () => this.balancer, () => this.sessions.size, options.processMetrics ?? true);
+    this.metrics = createMetrics(this.events, {
+      balancer: () => this.balancer,
+      activeConnections: () => this.sessions.size,
+      maxConnections: () => this.fileConfig.connections.max,
+      processMetrics: options.processMetrics ?? true,
+    });
     if (options.logger) attachLogger(this.events, options.logger);
   }
 
@@ -196,7 +201,14 @@ export class Proxy {
       listen: `${this.address.host}:${this.address.port}`,
       hostname: this.config.hostname,
       uptimeMs: Date.now() - this.startedAt,
-      connections: { active: this.sessions.size, max: this.config.connections.max, sessions: this.sessions.greeted, slots: this.sessions.holdingSlots },
+      connections: {
+        active: this.sessions.size,
+        // the cap as configured: one of N workers holds only its share of it (`workerMax`)
+        max: this.fileConfig.connections.max,
+        ...(this.share < 1 ? { workerMax: this.config.connections.max } : {}),
+        sessions: this.sessions.greeted,
+        slots: this.sessions.holdingSlots,
+      },
       transactions: { inFlight: this.sessions.inFlight },
       closing: this.closing,
       ...this.balancer.snapshot(),

@@ -66,6 +66,7 @@ export const REPLIES = {
   'bad-line-ending': { code: 550, enhanced: '5.6.0', text: 'bare CR, bare LF or NUL in message data not accepted' },
   'worm-attachment': { code: 554, enhanced: '5.7.1', text: 'message refused: blocked attachment type' },
   eicar: { code: 554, enhanced: '5.7.1', text: 'message refused: virus test signature (EICAR) found' },
+  'archive-unreadable': { code: 554, enhanced: '5.7.1', text: 'message refused: archive attachment cannot be checked' },
   spam: { code: 554, enhanced: '5.7.1', text: 'message refused as spam' },
   // backends
   'no-backend': { code: 451, enhanced: '4.3.2', text: 'no mail server available, try again later' },

@@ -4,12 +4,46 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Balancer } from '../balancer/balancer.ts';
 import type { ProxyEmitter } from '../events.ts';
 
-export function createMetrics(events: ProxyEmitter, balancer: () => Balancer, activeConnections: () => number, defaults = true): Registry {
+/**
+ * prom-client's gauges that break Prometheus' naming rules (`_total` is for counters,
+ * promtool says so): each is only the sum of its per-type gauge beside it
+ * (`sum(attitude_nodejs_active_handles)`), so nothing is lost without them.
+ */
+const TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** The process metrics are named by prom-client (process_cpu_seconds_total, nodejs_*): the prefix only says whose. */
+export const DEFAULT_METRICS_PREFIX = 'attitude_';
+
+export interface MetricSources {
+  balancer: () => Balancer;
+  activeConnections: () => number;
+  /** connections.max as configured (not one worker's share) */
+  maxConnections: () => number;
+  /** the process metrics (CPU, memory, event loop) */
+  processMetrics: boolean;
+}
+
+export function createMetrics(events: ProxyEmitter, o: MetricSources): Registry {
+  const { balancer, activeConnections, maxConnections } = o;
   const registry = new Registry();
-  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'attitude_process_' });
+  if (o.processMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
+    for (const name of TOTAL_GAUGES) registry.removeSingleMetric(DEFAULT_METRICS_PREFIX + name);
+  }
   const connections = new Counter({ name: 'attitude_connections_total', help: 'Connections by result', labelNames: ['result', 'reason'], registers: [registry] });
   new Gauge({ name: 'attitude_connections_active', help: 'Open client connections', registers: [registry], collect() { this.set(activeConnections()); } });
-  const stress = new Gauge({ name: 'attitude_stress_active', help: '1 while stress mode is on (shorter timeouts, the idlest sessions shed at the cap)', registers: [registry] });
+  new Gauge({
+    name: 'attitude_connections_max',
+    help: 'The configured cap on client connections (connections.max)',
+    // every worker says the whole cap: the merged page says it once
+    aggregator: 'max',
+    registers: [registry],
+    collect() {
+      this.set(maxConnections());
+    },
+  });
+  // with --workers, on while any worker is under stress (a sum would say 2)
+  const stress = new Gauge({ name: 'attitude_stress_active', help: '1 while stress mode is on (shorter timeouts, the idlest sessions shed at the cap)', aggregator: 'max', registers: [registry] });
   stress.set(0);
   const stressChanges = new Counter({ name: 'attitude_stress_changes_total', help: 'Times stress mode began or ended', labelNames: ['state'], registers: [registry] });
   const refusals = new Counter({ name: 'attitude_refusals_total', help: 'Refusals by the limit or filter that fired', labelNames: ['reason', 'stage', 'code'], registers: [registry] });

@@ -136,7 +136,7 @@ async function serveAdmin(host: string, port: number, ask: Ask): Promise<{ host:
 }
 
 interface WorkerState {
-  connections: { active: number; max: number; sessions: number; slots: number };
+  connections: { active: number; max: number; workerMax?: number; sessions: number; slots: number };
   transactions: { inFlight: number };
   backends: Array<{ name: string; health: string; active: number; open: number; messages: number; failures: number; idle: number } & Record<string, unknown>>;
   [key: string]: unknown;
@@ -155,6 +155,7 @@ function mergeStates(states: WorkerState[]) {
     ...first,
     connections: {
       active: states.reduce((n, s) => n + s.connections.active, 0),
+      // each worker reports the configured cap, and its own share of it as workerMax
       max: first.connections.max,
       sessions: states.reduce((n, s) => n + s.connections.sessions, 0),
       slots: states.reduce((n, s) => n + (s.connections.slots ?? 0), 0),

@@ -166,6 +166,20 @@ export const proxyConfigSchema = z.strictObject({
       strictLineEndings: z.boolean().default(true),
       blockedExtensions: z.array(z.string().min(1)).default(['exe', 'scr', 'pif', 'bat', 'com', 'vbs', 'js', 'jar', 'cmd']),
       eicar: z.boolean().default(true),
+      // ZIP attachments (by type or name) looked into for blocked names and EICAR
+      archives: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          // archive levels looked into: 1 = the attachment only, 2 = a zip in it too
+          maxDepth: z.number().int().min(1).max(8).default(2),
+          // entries in all archives of one message
+          maxEntries: z.number().int().min(1).default(1000),
+          // archive bytes held and inflated for one message (the attachment decoded counts too)
+          maxBytes: size().default(50 * 1024 * 1024),
+          // an archive not readable within these bounds (or damaged, or encrypted inside): refused, or passed with X-Attitude-Archive
+          unreadable: z.enum(['refuse', 'tag']).default('refuse'),
+        })
+        .prefault({}),
       spam: z
         .strictObject({
           rejectScore: z.number().default(5),
@@ -185,7 +199,11 @@ export const proxyConfigSchema = z.strictObject({
   // long enough for a message of messages.maxSize at throttle.perClient (10 MB at 256 KB/s: 40 s)
   shutdownTimeout: duration().default(60_000),
   log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      // the recipients on each transaction line: as they are, as SHA-256 pseudonyms, or not at all
+      recipients: z.enum(['full', 'hash', 'none']).default('full'),
+    })
     .prefault({}),
 });
 

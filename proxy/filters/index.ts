@@ -13,7 +13,10 @@ export type { ContentFilter, FilterContext, FilterRun, FilterVerdict } from './f
 export function buildFilters(config: ProxyConfig): ContentFilter[] {
   const f = config.filters;
   const filters: ContentFilter[] = [];
-  if (f.blockedExtensions.length > 0 || f.eicar) filters.push(wormFilter({ blockedExtensions: f.blockedExtensions, eicar: f.eicar }));
+  if (f.blockedExtensions.length > 0 || f.eicar) {
+    const { enabled, ...archives } = f.archives;
+    filters.push(wormFilter({ blockedExtensions: f.blockedExtensions, eicar: f.eicar, archives: enabled ? archives : null }));
+  }
   filters.push(spamFilter(f.spam));
   return filters;
 }

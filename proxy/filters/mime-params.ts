@@ -2,6 +2,14 @@
 // encoding the filter does not read: RFC 2045 parameters (quoted or not), RFC 2231
 // encoded and continued parameters (`filename*0*=utf-8''a%2E; filename*1=exe`), and
 // RFC 2047 encoded words, which RFC 2047 forbids in parameters but clients decode anyway.
+//
+// Encoded words are decoded by libmime (Nodemailer's, as mailparser and the webmails
+// built on it read them: adjacent words of one charset joined before decoding, so a
+// name split across words is one name). Parameters are split here, every occurrence
+// kept: clients disagree on which of `filename` and `filename*` (or of two `filename`s)
+// names the file, and the filter must see each. libmime's own reading of the header is
+// added where it differs, so the filter sees at least what a libmime-based client does.
+import libmime from 'libmime';
 
 export interface HeaderValue {
   /** The value before the first `;`, e.g. `multipart/mixed` (as written). */
@@ -18,17 +26,10 @@ export function decodeCharset(bytes: Buffer, charset: string): string {
   }
 }
 
-/** Decodes RFC 2047 encoded words; whitespace between two adjacent words disappears. */
+/** Decodes RFC 2047 encoded words (libmime); whitespace between two adjacent words disappears. */
 export function decodeEncodedWords(text: string): string {
   if (!text.includes('=?')) return text;
-  return text.replace(/(\?=)\s+(?==\?)/g, '$1').replace(/=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g, (_m, cs: string, enc: string, data: string) => {
-    const charset = cs.split('*')[0]; // RFC 2231 section 5 language suffix
-    const bytes =
-      enc.toLowerCase() === 'b'
-        ? Buffer.from(data, 'base64')
-        : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9a-fA-F]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
-    return decodeCharset(bytes, charset);
-  });
+  return libmime.decodeWords(text);
 }
 
 /** Splits at `;` outside quoted strings. */
@@ -94,6 +95,8 @@ export function parseHeaderValue(text: string): HeaderValue {
     segments.sort((a, b) => a.index - b.index);
     let charset = 'utf-8';
     const parts: Buffer[] = [];
+    // without a charset nothing was percent-encoded, and encoded words in the joined value are read as words
+    const plain = !segments[0].encoded;
     segments.forEach((s, i) => {
       let value = s.value;
       if (s.encoded && i === 0) {
@@ -105,7 +108,27 @@ export function parseHeaderValue(text: string): HeaderValue {
       }
       parts.push(s.encoded ? percentDecode(value) : Buffer.from(value, 'utf8'));
     });
-    params.push([`${name}*`, decodeCharset(Buffer.concat(parts), charset)]);
+    const joined = decodeCharset(Buffer.concat(parts), charset);
+    params.push([`${name}*`, plain ? decodeEncodedWords(joined) : joined]);
+    if (plain && joined.includes('=?')) params.push([`${name}*`, joined]);
   }
+  if (/name/i.test(text)) addLibmimeReading(text, params);
   return { value: first.trim(), params };
+}
+
+/**
+ * libmime's reading of a header's name parameters as mailparser takes it (a value
+ * assembled from RFC 2231 segments is decoded already, any other has its encoded words
+ * decoded), each one added when no variant of ours says the same.
+ */
+function addLibmimeReading(text: string, params: Array<[string, string]>): void {
+  const parsed = libmime.parseHeaderValue(text);
+  const decoded = new Set((parsed as { decodedParams?: string[] }).decodedParams ?? []);
+  for (const name of ['name', 'filename']) {
+    const raw = Object.hasOwn(parsed.params, name) ? parsed.params[name] : undefined;
+    if (typeof raw !== 'string' || raw === '') continue;
+    const value = decoded.has(name) ? raw : decodeEncodedWords(raw);
+    const key = decoded.has(name) ? `${name}*` : name;
+    if (!params.some(([n, v]) => (n === name || n === `${name}*`) && v === value)) params.push([key, value]);
+  }
 }

@@ -4,6 +4,9 @@
 // words decoded); body rules see the lines of text parts, base64 and quoted-printable
 // decoded. Only the first MAX_BODY = 256 KB of body text is looked at, so a huge
 // message costs no more than that; spam carries its pitch near the top anyway.
+// GTUBE, the spam test string (SpamAssassin's, scored 1000 there too), is a rule of
+// every rule set, the configured ones included: like EICAR for the worm filter, it is
+// how an admin checks that the filter is in the path.
 import type { ProxyConfig } from '../config/schema.ts';
 import { Base64Decoder, decodeQuotedPrintable } from './decoders.ts';
 import type { ContentFilter, FilterContext, FilterRun, FilterVerdict } from './filter.ts';
@@ -11,6 +14,8 @@ import { decodeEncodedWords } from './mime-params.ts';
 import { LineSplitter, MimeScanner, type PartInfo } from './mime-scan.ts';
 
 export const MAX_BODY = 256 * 1024;
+
+export const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 
 export type SpamRuleConfig = ProxyConfig['filters']['spam']['rules'][number];
 
@@ -21,6 +26,7 @@ interface Facts {
   subject: string | null;
   recipients: number;
   urls: number;
+  gtube: boolean;
 }
 
 /** A rule compiled: header and body tests run per line while streaming, `final` once at the end. */
@@ -74,8 +80,10 @@ export function compileRules(rules: readonly SpamRuleConfig[]): Rule[] {
   });
 }
 
+const GTUBE_RULE: Rule = { name: 'GTUBE', score: 1000, final: (f) => f.gtube };
+
 export function spamFilter(options: { rejectScore: number; rules: readonly SpamRuleConfig[] }): ContentFilter {
-  const rules = options.rules.length > 0 ? compileRules(options.rules) : DEFAULT_RULES;
+  const rules = [...(options.rules.length > 0 ? compileRules(options.rules) : DEFAULT_RULES), GTUBE_RULE];
   return { name: 'spam', start: (ctx) => new SpamRun(rules, options.rejectScore, ctx) };
 }
 
@@ -87,13 +95,15 @@ class SpamRun implements FilterRun {
   private decode: ((piece: Buffer) => Buffer) | null = null;
   private lines: LineSplitter | null = null;
   private plain = false;
+  /** the end of the last piece of a line cut at MAX_LINE, so GTUBE across the cut is found */
+  private gtubeCarry = '';
 
   constructor(
     private readonly rules: readonly Rule[],
     private readonly rejectScore: number,
     ctx: FilterContext,
   ) {
-    this.facts = { headers: [], hasDate: false, hasMessageId: false, subject: null, recipients: ctx.envelope.to.length, urls: 0 };
+    this.facts = { headers: [], hasDate: false, hasMessageId: false, subject: null, recipients: ctx.envelope.to.length, urls: 0, gtube: false };
     this.scanner = new MimeScanner({
       header: (name, value, depth) => depth === 0 && this.header(name, value),
       partStart: (part) => this.startPart(part),
@@ -146,6 +156,10 @@ class SpamRun implements FilterRun {
     this.bodyBytes += piece.length;
     const text = piece.toString('utf8');
     if (text.includes('://')) this.facts.urls += text.match(/\bhttps?:\/\//gi)?.length ?? 0;
+    if (!this.facts.gtube) {
+      this.facts.gtube = (lineStart ? text : this.gtubeCarry + text).includes(GTUBE);
+      this.gtubeCarry = text.slice(-(GTUBE.length - 1));
+    }
     if (!lineStart) return; // rules see each line's first MAX_LINE bytes
     const line = withoutLineEnd(text);
     // a rule counts once: one that already hit need not look at more lines

@@ -13,6 +13,7 @@ import { isHttpRequest, parseCommand, parsePathArgs } from './commands.ts';
 import type { Line } from './reader.ts';
 import { authenticate, authOffered } from './sasl.ts';
 import type { Session, Wire } from './session.ts';
+import { queueIdOf, recipientsForLog } from './transaction-fields.ts';
 
 type Handler = (s: Session, args: string, line: Line) => Promise<void>;
 
@@ -98,7 +99,7 @@ const HANDLERS: Record<string, Handler> = {
     if (s.isClosed) return;
     if (!result.ok) {
       s.tx = null;
-      report(s, tx, 0, result);
+      report(s, tx, result);
       if (result.reply.reason !== 'backend-reply') s.ctx.events.refused(s.ip, 'mail', result.reply);
       return s.send(result.reply);
     }
@@ -136,7 +137,7 @@ const HANDLERS: Record<string, Handler> = {
     if (!opened.ok) {
       if (opened.reply.reason !== 'backend-reply') {
         s.tx = null;
-        report(s, tx, 0, opened);
+        report(s, tx, opened);
         s.ctx.events.refused(s.ip, 'data', opened.reply);
       }
       return s.send(opened.reply);
@@ -153,7 +154,7 @@ const HANDLERS: Record<string, Handler> = {
     const result = await tx.streamData(message, [...inspection.stages, hold, stuffer], () => stuffer.endsWithCrlf());
     const end = await message.finished();
     s.tx = null;
-    report(s, tx, inspection.size(), result, id);
+    report(s, tx, result, { id, size: inspection.size(), messageId: inspection.messageId() });
     if (end === 'idle') return s.goodbye(reply('idle-timeout'), 'session');
     if (end === 'closed') return;
     if (!result.ok) {
@@ -202,19 +203,34 @@ function fromBackend(r: SmtpReply): Wire {
   return m ? { code: r.code, enhanced: m[1], text: m[2] } : { code: r.code, enhanced: '2.0.0', text: r.text };
 }
 
-/** One transaction line for the logs and the metrics. */
-function report(s: Session, tx: RelayTransaction, size: number, result: StepResult, id = `${s.id}.${s.transactions}`): void {
+/** What DATA knows of the message for its transaction line. */
+interface MessageFacts {
+  id: string;
+  size: number;
+  messageId: string | null;
+}
+
+/**
+ * One transaction line for the logs and the metrics. The recipients go in as
+ * log.recipients allows, here and not in the logger: the in-process simulator records
+ * these events too, and what the admin keeps out of the log stays out of its files.
+ */
+function report(s: Session, tx: RelayTransaction, result: StepResult, message: MessageFacts = { id: `${s.id}.${s.transactions}`, size: 0, messageId: null }): void {
   const code = result.ok ? 250 : result.reply.code;
   const reason = result.ok ? null : result.reply.reason;
+  const to = recipientsForLog(tx.recipients, s.ctx.config().log.recipients);
   s.ctx.events.emit('transaction', {
-    id,
+    id: message.id,
     client: s.ip,
     sender: tx.sender,
     recipients: tx.recipients.length,
-    size,
+    ...(to ? { to } : {}),
+    size: message.size,
     backend: tx.backendName,
     outcome: result.ok ? 'delivered' : reason === 'client-gone' ? 'aborted' : code >= 500 ? 'rejected' : 'deferred',
     reply: result.ok ? `250 ${result.reply.text.split('\n')[0]}` : `${code} ${result.reply.enhanced} ${result.reply.text.split('\n')[0]}`,
+    queueId: result.ok ? queueIdOf(result.reply.text) : null,
+    messageId: message.messageId,
     ms: Date.now() - s.txStarted,
   });
 }

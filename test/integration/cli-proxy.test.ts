@@ -65,6 +65,8 @@ describe.each([1, 2])('attitude proxy --workers %i', (workers) => {
     expect((await fetch(`${admin}healthz`)).status).toBe(200);
     let state = await (await fetch(`${admin}state`)).json();
     expect(state.backends.map((b: { name: string }) => b.name)).toEqual(['mx1']);
+    // the cap as configured (the default), not one worker's share of it
+    expect(state.connections.max).toBe(1000);
 
     writeConfig(file, mocks);
     running.child.kill('SIGHUP');

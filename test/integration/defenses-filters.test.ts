@@ -13,6 +13,7 @@ import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
 import { addr, bigMessage, greeted, openData, refusals } from '../helpers/defenses.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
+import { zip } from '../helpers/zip.ts';
 
 let mocks: MockBackend[] = [];
 let proxy: Proxy | undefined;
@@ -219,6 +220,47 @@ describe('worm filter', () => {
   });
 });
 
+describe('archive filter', () => {
+  it('refuses an .exe inside a .zip attachment, naming both', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks);
+    const archive = zip({ 'scan/invoice.pdf.exe': 'MZ\x90\x00fake executable', 'readme.txt': 'open the invoice' });
+    const r = await sendMail({ headers: { 'X-Attitude-Id': 'zip1' }, attachments: [{ filename: 'invoice.zip', content: archive }] });
+    expect(r.code).toBe(554);
+    expect(r.text).toMatch(/^5\.7\.1 message refused: blocked attachment type.*invoice\.zip > scan\/invoice\.pdf\.exe.*\(\.exe\)/);
+    expect(mocks[0].received).toHaveLength(0);
+    expect(await refusals(proxy, 'worm-attachment', { stage: 'data', code: '554' })).toBe(1);
+  });
+
+  it('passes a harmless zip whole, and one the config does not look into', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks);
+    const archive = zip({ 'report.pdf': '%PDF-1.4 fake', 'figures.csv': '1,2,3' });
+    expect((await sendMail({ headers: { 'X-Attitude-Id': 'zip-ok' }, attachments: [{ filename: 'report.zip', content: archive }] })).code).toBe(250);
+    const raw = mocks[0].received[0].raw.toString('latin1');
+    expect(raw).toContain(archive.toString('base64').slice(0, 76));
+    await closeAll(proxy);
+    proxy = await proxyFor(mocks, { filters: { archives: { enabled: false } } });
+    const bad = zip({ 'setup.exe': 'MZ' });
+    expect((await sendMail({ headers: { 'X-Attitude-Id': 'zip-off' }, attachments: [{ filename: 'setup.zip', content: bad }] })).code).toBe(250);
+  });
+
+  it('refuses an archive it cannot read within the bounds, or tags it for the backend', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks);
+    const deep = zip({ 'b.zip': zip({ 'c.zip': zip({ 'x.txt': 'x' }) }) });
+    const r = await sendMail({ attachments: [{ filename: 'deep.zip', content: deep }] });
+    expect(r.code).toBe(554);
+    expect(r.text).toMatch(/^5\.7\.1 message refused: archive attachment cannot be checked \(deep\.zip > b\.zip > c\.zip: an archive nested deeper than maxDepth 2\)/);
+    expect(await refusals(proxy, 'archive-unreadable', { stage: 'data', code: '554' })).toBe(1);
+    await closeAll(proxy);
+    proxy = await proxyFor(mocks, { filters: { archives: { unreadable: 'tag' } } });
+    expect((await sendMail({ headers: { 'X-Attitude-Id': 'zip-tag' }, attachments: [{ filename: 'deep.zip', content: deep }] })).code).toBe(250);
+    const raw = mocks[0].received.find((m) => m.id === 'zip-tag')!.raw.toString('latin1');
+    expect(raw).toMatch(/^X-Attitude-Archive: unreadable: deep\.zip > b\.zip > c\.zip: an archive nested deeper than maxDepth 2\r$/m);
+  });
+});
+
 describe('spam filter', () => {
   it('refuses a message at rejectScore with configured rules, naming the rules that hit', async () => {
     mocks = await backends(1);
@@ -258,6 +300,17 @@ describe('spam filter', () => {
     expect(r.text).toMatch(/^5\.7\.1 message refused as spam \(score [\d.]+ >= 5: /);
     expect(r.text).toMatch(/BODY_SPAM_PHRASE/);
     expect(mocks[0].received).toHaveLength(0);
+  });
+
+  it('refuses GTUBE, the spam test string, sent by a real mail client', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks);
+    const gtube = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
+    const r = await sendMail({ subject: 'filter check', text: `This is the GTUBE.\n\n${gtube}\n` });
+    expect(r.code).toBe(554);
+    expect(r.text).toMatch(/^5\.7\.1 message refused as spam \(score 1000 >= 5: GTUBE=1000/);
+    expect(mocks[0].received).toHaveLength(0);
+    expect(await refusals(proxy, 'spam', { stage: 'data', code: '554' })).toBe(1);
   });
 
   it('passes a clean message with an X-Spam-Score header in front', async () => {

@@ -58,6 +58,27 @@ describe('parseHeaderValue', () => {
     expect(decodeEncodedWords('plain text')).toBe('plain text');
     expect(parseHeaderValue('application/octet-stream; name="=?UTF-8?B?eC5leGU=?="').params).toEqual([['name', 'x.exe']]);
   });
+
+  // two ways past the hand-written decoder that libmime (and mailparser's readers) do not allow
+  it('joins base64 words split inside a quantum, and reads words in unencoded continuations', () => {
+    expect(decodeEncodedWords('=?utf-8?B?aW52b2ljZS5?= =?utf-8?B?leGU=?=')).toBe('invoice.exe');
+    expect(decodeEncodedWords('=?utf-8?B?w6k=?==?utf-8?B?w6k=?=')).toBe('éé');
+    const continued = parseHeaderValue('attachment; filename*0="=?utf-8?Q?invoice=2E?="; filename*1="exe"').params;
+    expect(continued).toContainEqual(['filename*', 'invoice.exe']);
+    // the text as written stays a variant: a client that does not decode the word sees that
+    expect(continued).toContainEqual(['filename*', '=?utf-8?Q?invoice=2E?=exe']);
+  });
+
+  it("adds libmime's reading where it differs: the extended value, the first of two plain ones", () => {
+    expect(parseHeaderValue("attachment; filename=a.exe; filename*=utf-8''a.pdf").params).toEqual([
+      ['filename', 'a.exe'],
+      ['filename*', 'a.pdf'],
+    ]);
+    expect(parseHeaderValue('attachment; filename=a.pdf; filename=b.exe').params).toEqual([
+      ['filename', 'a.pdf'],
+      ['filename', 'b.exe'],
+    ]);
+  });
 });
 
 describe('MimeScanner', () => {

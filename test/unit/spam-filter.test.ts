@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildFilters, FilterStage, runFilters, type ContentFilter } from '../../proxy/filters/index.ts';
 import { runStages } from '../../proxy/stages/stage.ts';
-import { compileRules, MAX_BODY, spamFilter, type SpamRuleConfig } from '../../proxy/filters/spam.ts';
+import { compileRules, GTUBE, MAX_BODY, spamFilter, type SpamRuleConfig } from '../../proxy/filters/spam.ts';
+import { MAX_LINE } from '../../proxy/filters/mime-scan.ts';
 import { proxyConfigSchema } from '../../proxy/config/schema.ts';
 
 const ctx = (to = 1) => ({ envelope: { from: 'a@example.test', to: Array.from({ length: to }, (_, i) => `r${i}@example.test`) }, clientIp: '192.0.2.1' });
@@ -106,6 +107,39 @@ describe('spam filter, configured rules', () => {
 
   it('names the rule whose regex does not compile', () => {
     expect(() => compileRules([{ name: 'BROKEN', body: '(', score: 1 }])).toThrow(/BROKEN/);
+  });
+});
+
+describe('spam filter, GTUBE', () => {
+  const refused = (v: ReturnType<typeof verdict>) => (v.action === 'refuse' ? v.detail : `accepted: ${JSON.stringify(v)}`);
+
+  it('refuses the spam test string in a plain body, scored 1000 as SpamAssassin does', () => {
+    expect(refused(verdict(`${HAM}This is the GTUBE, the\n${GTUBE}\n`))).toMatch(/^score 1000 >= 5: GTUBE=1000$/);
+  });
+
+  it('finds it in a base64 or quoted-printable text part of a multipart message', () => {
+    const head = HAM.split('\n\n')[0];
+    const b64 = Buffer.from(`hello\r\n${GTUBE}\r\n`).toString('base64').replace(/.{20}/g, '$&\n');
+    const mixed = `${head}\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n${b64}\n--b--\n`;
+    expect(refused(verdict(mixed))).toContain('GTUBE=1000');
+    const qp = `${head}\nContent-Transfer-Encoding: quoted-printable\n\n${GTUBE.slice(0, 30)}=\n${GTUBE.slice(30).replace('=', '=3D')}\n`;
+    expect(refused(verdict(qp))).toContain('GTUBE=1000');
+  });
+
+  it('finds it across the cut of a line longer than MAX_LINE', () => {
+    const line = 'x'.repeat(MAX_LINE - 20) + GTUBE;
+    expect(refused(verdict(`${HAM}${line}\n`))).toContain('GTUBE=1000');
+  });
+
+  it('is a rule of a configured rule set too, and does not fire on a part of the string', () => {
+    expect(refused(verdict(`${HAM}${GTUBE}\n`, { rules: [{ name: 'NOTHING', body: 'nothing', score: 1 }] }))).toBe('score 1000 >= 5: GTUBE=1000');
+    expect(verdict(`${HAM}${GTUBE.slice(0, -1)}\n`)).toEqual({ action: 'accept', headers: [['X-Spam-Score', '0']] });
+  });
+
+  it('is not looked for in attachments', () => {
+    const head = HAM.split('\n\n')[0];
+    const attached = `${head}\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/octet-stream\n\n${GTUBE}\n--b--\n`;
+    expect(verdict(attached)).toEqual({ action: 'accept', headers: [['X-Spam-Score', '0']] });
   });
 });
 

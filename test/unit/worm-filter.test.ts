@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { FilterVerdict } from '../../proxy/filters/filter.ts';
-import { blockedExtension, EICAR, wormFilter } from '../../proxy/filters/worm.ts';
+import { ARCHIVE_HEADER, blockedExtension, EICAR, wormFilter, type ArchiveOptions, type WormOptions } from '../../proxy/filters/worm.ts';
+import { zip } from '../helpers/zip.ts';
 
 const BLOCKED = ['exe', 'scr', 'pif', 'bat', 'com', 'vbs', 'js', 'jar', 'cmd'];
 const ctx = { envelope: { from: 'a@example.test', to: ['b@example.test'] }, clientIp: '192.0.2.1' };
 
-function check(message: string | Buffer, chunks: number[] | 'bytes' = [], options = { blockedExtensions: BLOCKED, eicar: true }): FilterVerdict {
+function check(message: string | Buffer, chunks: number[] | 'bytes' = [], options: WormOptions = { blockedExtensions: BLOCKED, eicar: true }): FilterVerdict {
   const data = typeof message === 'string' ? Buffer.from(message.replace(/\r?\n/g, '\r\n'), 'latin1') : message;
   const run = wormFilter(options).start(ctx);
   if (chunks === 'bytes') for (const b of data) run.write(Buffer.from([b]));
@@ -33,6 +34,7 @@ describe('blockedExtension', () => {
     ['screen.Scr', 'scr'],
     ['C:\\temp\\run.bat', 'bat'],
     ['dir/sub/app.jar', 'jar'],
+    ['run.exe\u0000.txt', 'exe'],
   ])('%s is blocked (.%s)', (name, ext) => {
     expect(blockedExtension(name, set)).toBe(ext);
   });
@@ -112,5 +114,70 @@ describe('worm filter: EICAR', () => {
 
   it('is off when eicar is false', () => {
     expect(check(raw, [], { blockedExtensions: BLOCKED, eicar: false })).toEqual({ action: 'accept' });
+  });
+});
+
+describe('worm filter: ZIP archives', () => {
+  const ARCHIVES: ArchiveOptions = { maxDepth: 2, maxEntries: 1000, maxBytes: 50 * 1024 * 1024, unreadable: 'refuse' };
+  const options = (archives: Partial<ArchiveOptions> | null = {}): WormOptions => ({ blockedExtensions: BLOCKED, eicar: true, archives: archives && { ...ARCHIVES, ...archives } });
+  const b64 = (b: Buffer) => b.toString('base64').replace(/.{76}/g, '$&\n');
+  const zipped = (archive: Buffer, disposition = 'Content-Disposition: attachment; filename="invoice.zip"', type = 'application/octet-stream') => attachment(disposition, b64(archive), type);
+
+  it('refuses a blocked name inside a zip attachment, naming the archive and the entry', () => {
+    const msg = zipped(zip({ 'invoice.pdf.exe': 'MZ fake', 'readme.txt': 'hello' }));
+    const v = check(msg, [], options());
+    expect(v).toEqual({ action: 'refuse', reason: 'worm-attachment', detail: 'attachment "invoice.zip > invoice.pdf.exe" (.exe)' });
+    expect(check(msg, 'bytes', options())).toEqual(v);
+    // today's behaviour without the archive scan: it passes
+    expect(check(msg, [], options(null))).toEqual({ action: 'accept' });
+  });
+
+  it('looks into a part the type says is a zip, whatever its name, and a zip in a zip', () => {
+    const msg = zipped(zip({ 'docs.zip': zip({ 'tool.scr': 'x' }) }), 'Content-Disposition: attachment; filename="files.dat"', 'application/x-zip-compressed');
+    expect(check(msg, [], options())).toMatchObject({ reason: 'worm-attachment', detail: 'attachment "files.dat > docs.zip > tool.scr" (.scr)' });
+  });
+
+  it('reads a quoted-printable zip too', () => {
+    const archive = zip({ 'run.bat': 'echo' });
+    const tokens = [...archive].map((c) => (c >= 33 && c <= 126 && c !== 61 ? String.fromCharCode(c) : `=${c.toString(16).toUpperCase().padStart(2, '0')}`));
+    // soft line breaks between escapes, never inside one
+    const qp = Array.from({ length: Math.ceil(tokens.length / 20) }, (_, i) => tokens.slice(i * 20, i * 20 + 20).join('')).join('=\n');
+    const msg = `Content-Type: multipart/mixed; boundary=s\n\n--s\nContent-Type: application/zip; name=a.zip\nContent-Transfer-Encoding: quoted-printable\n\n${qp}\n--s--\n`;
+    expect(check(msg, [], options())).toMatchObject({ reason: 'worm-attachment', detail: 'attachment "a.zip > run.bat" (.bat)' });
+  });
+
+  it('finds the EICAR test file zipped (eicar_com.zip) and zipped twice (eicarcom2.zip)', () => {
+    // with .com blocked the name alone refuses it: the signature is looked for with no extension blocked
+    const eicarOnly = { ...options(), blockedExtensions: [] };
+    const once = zip({ 'eicar.com': EICAR });
+    expect(check(zipped(once, 'Content-Disposition: attachment; filename=eicar_com.zip'), [], eicarOnly)).toEqual({ action: 'refuse', reason: 'eicar', detail: 'EICAR test signature in "eicar_com.zip > eicar.com"' });
+    expect(check(zipped(zip({ 'eicar_com.zip': once }), 'Content-Disposition: attachment; filename=eicarcom2.zip'), [], eicarOnly)).toMatchObject({ reason: 'eicar' });
+    expect(check(zipped(once, 'Content-Disposition: attachment; filename=eicar_com.zip'), [], options())).toMatchObject({ reason: 'worm-attachment' });
+  });
+
+  it('passes a harmless zip without a header', () => {
+    expect(check(zipped(zip({ 'report.pdf': '%PDF', 'data/figures.csv': '1,2' })), [], options())).toEqual({ action: 'accept' });
+  });
+
+  it('refuses an archive it cannot read within the bounds, or tags it when told to', () => {
+    const deep = zipped(zip({ 'b.zip': zip({ 'c.zip': zip({ 'x.txt': 'x' }) }) }));
+    const why = 'invoice.zip > b.zip > c.zip: an archive nested deeper than maxDepth 2';
+    expect(check(deep, [], options())).toEqual({ action: 'refuse', reason: 'archive-unreadable', detail: why });
+    expect(check(deep, [], options({ unreadable: 'tag' }))).toEqual({ action: 'accept', headers: [[ARCHIVE_HEADER, `unreadable: ${why}`]] });
+    expect(check(deep, [], options({ maxDepth: 3 }))).toEqual({ action: 'accept' });
+    const damaged = zipped(zip({ 'a.txt': 'x' }).subarray(0, 30));
+    expect(check(damaged, [], options())).toMatchObject({ reason: 'archive-unreadable', detail: expect.stringMatching(/^invoice\.zip: not a readable ZIP archive/) });
+  });
+
+  it('holds no more than maxBytes of one attachment, and refuses a bigger one', () => {
+    // bigger than the entries inflated for the EICAR check: only the archive itself is held
+    const archive = zip({ 'noise.bin': Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) & 0xff)) });
+    expect(check(zipped(archive), [], options({ maxBytes: archive.length }))).toEqual({ action: 'accept' });
+    expect(check(zipped(archive), [], options({ maxBytes: archive.length - 1 }))).toEqual({ action: 'refuse', reason: 'archive-unreadable', detail: `invoice.zip: larger than maxBytes ${archive.length - 1}` });
+  });
+
+  it('leaves attachments alone whose type and name do not say zip (an Office file is a zip too)', () => {
+    const docx = zipped(zip({ 'word/document.xml': '<w/>', 'evil.exe': 'MZ' }), 'Content-Disposition: attachment; filename="letter.docx"', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+    expect(check(docx, [], options())).toEqual({ action: 'accept' });
   });
 });
