@@ -88,8 +88,8 @@ export class Defenses {
   }
 
   /** `recipients`: those already accepted in this transaction. */
-  checkRcpt(ip: string, rcpt: string, session: { authenticated: boolean; recipients: number }): Promise<Reply | null> {
-    return this.verdict(RCPT_POLICIES, this.context(ip, { recipient: rcpt, session }));
+  checkRcpt(ip: string, sender: string, rcpt: string, session: { authenticated: boolean; recipients: number }): Promise<Reply | null> {
+    return this.verdict(RCPT_POLICIES, this.context(ip, { sender, recipient: rcpt, session }));
   }
 
   /** Line endings (smuggling), size, then the content filters: all while the message streams. */

@@ -41,6 +41,7 @@ export const REPLIES = {
   'message-rate': { code: 450, enhanced: '4.7.1', text: 'message rate limit exceeded for your address' },
   'sender-rate': { code: 450, enhanced: '4.7.1', text: 'message rate limit exceeded for this sender' },
   'recipient-rate': { code: 450, enhanced: '4.7.1', text: 'recipient rate limit exceeded for your address' },
+  greylisted: { code: 450, enhanced: '4.7.1', text: 'greylisted, try again in %s' },
   'too-many-recipients': { code: 452, enhanced: '4.5.3', text: 'too many recipients for one message' },
   'relay-denied': { code: 554, enhanced: '5.7.1', text: 'relay access denied' },
   'address-trick': { code: 550, enhanced: '5.7.1', text: 'address form not accepted (percent hack, bang path or IP literal)' },
@@ -80,13 +81,17 @@ export const REPLIES = {
 
 export type ReplyReason = keyof typeof REPLIES;
 
-/** The reply for a reason; `detail` is appended so the client sees which limit fired and why. */
+/**
+ * The reply for a reason; `detail` is appended so the client sees which limit fired
+ * and why (or fills the `%s` of a text that has one).
+ */
 export function reply(reason: ReplyReason, detail?: string): Reply {
   const entry: Entry = REPLIES[reason];
+  const text = entry.text.includes('%s') ? entry.text.replace('%s', detail ?? 'a while') : detail ? `${entry.text} (${detail})` : entry.text;
   return {
     code: entry.code,
     enhanced: entry.enhanced,
-    text: detail ? `${entry.text} (${detail})` : entry.text,
+    text,
     reason,
     close: entry.close,
   };

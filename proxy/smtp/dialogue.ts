@@ -117,7 +117,7 @@ const HANDLERS: Record<string, Handler> = {
     if (parsed.path === '') return s.send(reply('bad-address', 'a recipient cannot be empty'));
     const rcpt = normalizePath(parsed.path, tx.smtputf8);
     if (!rcpt.ok) return s.send(reply(rcpt.reason, rcpt.detail));
-    const refusal = await s.ctx.defenses.checkRcpt(s.ip, rcpt.address, { authenticated: !!s.user, recipients: tx.recipients.length });
+    const refusal = await s.ctx.defenses.checkRcpt(s.ip, tx.sender, rcpt.address, { authenticated: !!s.user, recipients: tx.recipients.length });
     if (s.isClosed) return;
     if (refusal) return s.refuse('rcpt', refusal);
     const result = await tx.addRecipient(rcpt.address);
