@@ -151,6 +151,13 @@ export const proxyConfigSchema = z.strictObject({
       autoAllow: z.number().int().min(0).default(5),
     })
     .prefault({}),
+  // sender authentication with mailauth (SPF at MAIL FROM, DKIM and DMARC after the dot)
+  senders: z
+    .strictObject({
+      spf: z.enum(['off', 'tag', 'reject']).default('off'),
+      dmarc: z.enum(['off', 'tag', 'enforce']).default('off'),
+    })
+    .prefault({}),
   // the resolver the proxy's own lookups use (DESIGN.md "Reputation, greylisting, sender authentication")
   dns: z
     .strictObject({

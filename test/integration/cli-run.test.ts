@@ -59,7 +59,7 @@ describe('attitude run', () => {
   it('lists the catalogue and validates its scenarios', () => {
     const r = attitude('scenarios');
     expect(r.code).toBe(0);
-    for (const name of ['baseline', 'spam-flood', 'worm-outbreak', 'connection-flood', 'slowloris', 'early-talkers', 'bandwidth-hog', 'backend-outage', 'weighted-backends', 'open-relay-probe', 'smtp-smuggling', 'mixed-day']) {
+    for (const name of ['baseline', 'spam-flood', 'worm-outbreak', 'connection-flood', 'slowloris', 'early-talkers', 'bandwidth-hog', 'backend-outage', 'weighted-backends', 'open-relay-probe', 'smtp-smuggling', 'mixed-day', 'dnsbl-botnet', 'greylisting', 'spoofed-ceo']) {
       expect(r.stdout).toMatch(new RegExp(`^${name}\\s+\\d+s\\s+\\S`, 'm'));
     }
     const v = attitude('validate', 'scenarios/spam-flood.yaml');

@@ -107,7 +107,7 @@ describe('did you mean, in the problems of a file', () => {
         'backends[0].latncy: unknown key (did you mean latency?)',
         'actors[0].retry.atfer: unknown key (did you mean after?)',
         'actors[0].recipeints: unknown key (did you mean recipients?)',
-        'actors[1].kind: expected one of legit, spammer, worm, flood, slowloris, early-talker, relay-prober, smuggler, got "spamer" (did you mean spammer?)',
+        'actors[1].kind: expected one of legit, spammer, worm, spoofer, flood, slowloris, early-talker, relay-prober, smuggler, got "spamer" (did you mean spammer?)',
         'actors[2].connection: unknown key (did you mean connections?)',
       ]),
     );
