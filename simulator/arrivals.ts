@@ -1,6 +1,7 @@
 // Arrival processes: when the next message or connection of an actor group
 // arrives. `rate` alone is Poisson (independent senders); `arrival:` offers a
-// constant pace, k6-style ramps, and bursts. All draws come from the seeded stream.
+// constant pace, k6-style ramps, bursts, and a histogram (a recorded timeline kept
+// in shape: so many arrivals in each bucket). All draws come from the seeded stream.
 import type { Rate } from '../proxy/config/units.ts';
 import type { ArrivalSpec } from './scenario/schema.ts';
 import { exponential, type Random } from './random.ts';
@@ -61,6 +62,20 @@ export function arrivalTimes(random: Random, spec: ArrivalSpec | undefined, rate
         const burst: number[] = [];
         for (let i = 0; i < size; i++) burst.push(round(Math.min(to - 0.1, t + random() * spread)));
         out.push(...burst.sort((x, y) => x - y));
+      }
+      return out;
+    }
+    case 'histogram': {
+      const h = s as Exclude<ArrivalSpec, string>;
+      const bucket = h.bucket ?? 0;
+      if (bucket <= 0) return out;
+      for (const [i, count] of (h.counts ?? []).entries()) {
+        const start = from + i * bucket;
+        if (start >= to) break;
+        const width = Math.min(bucket, to - start);
+        const times: number[] = [];
+        for (let k = 0; k < count; k++) times.push(round(Math.min(to - 0.1, start + random() * width)));
+        out.push(...times.sort((x, y) => x - y));
       }
       return out;
     }

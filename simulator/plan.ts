@@ -85,7 +85,7 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
   const durationMs = options.durationMs ?? scenario.duration;
   const actors = scenario.actors.map((spec, index): ActorPlan => {
     const random = rng(seed, `actor:${spec.name}`);
-    const clients = Array.from({ length: spec.clients }, (_, n) => clientAddress(index, n, spec.networks));
+    const clients = spec.addresses ? [...spec.addresses] : Array.from({ length: spec.clients }, (_, n) => clientAddress(index, n, spec.networks));
     const from = Math.min(spec.start, durationMs);
     const to = Math.min(spec.stop ?? durationMs, durationMs);
     const base = { name: spec.name, index, clients };

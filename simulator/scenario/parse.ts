@@ -55,7 +55,19 @@ export function parseScenario(data: unknown, file = '<inline>'): Scenario {
       for (const p of problemsFromZod(result.error, schema)) problems.push({ path: join(at, p.path), message: p.message });
       return;
     }
-    actors.push(result.data as ActorSpec);
+    const actor = result.data as ActorSpec;
+    if (actor.addresses) {
+      // the addresses say how many clients there are; a `clients:` beside them must agree
+      const given = (raw as { clients?: unknown }).clients;
+      if (given === undefined) actor.clients = actor.addresses.length;
+      else if (given !== actor.addresses.length) problems.push({ path: `${at}.clients`, message: `expected ${actor.addresses.length} (the number of addresses) or nothing, got ${JSON.stringify(given)}` });
+      const seen = new Set<string>();
+      actor.addresses.forEach((a, j) => {
+        if (seen.has(a)) problems.push({ path: `${at}.addresses[${j}]`, message: `${a} is listed twice` });
+        seen.add(a);
+      });
+    }
+    actors.push(actor);
   });
 
   // threshold syntax is checked with the rest when something else is already wrong
@@ -121,6 +133,14 @@ function checkArrival(actor: { rate?: { count: number; perMs: number }; arrival?
       if (s.every <= 0) problems.push({ path: `${at}.arrival.every`, message: 'expected a duration > 0' });
       return (windowMs / Math.max(1, s.every) + 1) * s.size;
     }
+    case 'histogram': {
+      const s = spec as Exclude<ArrivalSpec, string>;
+      if (!s.bucket || !s.counts) {
+        problems.push({ path: `${at}.arrival`, message: 'expected `bucket` (a duration > 0) and `counts` (arrivals per bucket) for a histogram' });
+        return 0;
+      }
+      return s.counts.reduce((sum, n) => sum + n, 0);
+    }
   }
   return 0;
 }
@@ -156,6 +176,7 @@ function crossCheck(s: Scenario): Problem[] {
     actorNames.add(a.name);
     const stop = a.stop ?? s.duration;
     if (a.start >= stop) problems.push({ path: `${at}.start`, message: `expected a start before the actor stops (${stop}ms)` });
+    if (a.networks && a.addresses) problems.push({ path: `${at}.networks`, message: 'expected either networks or addresses, not both (addresses say which networks)' });
     if (a.networks && Math.ceil(a.clients / a.networks) > 250) {
       problems.push({ path: `${at}.networks`, message: `expected at least ${Math.ceil(a.clients / 250)} networks for ${a.clients} clients (250 addresses per /24)` });
     }
@@ -166,6 +187,7 @@ function crossCheck(s: Scenario): Problem[] {
       held += a.clients * a.connections;
     }
   });
+  problems.push(...addressClashes(s.actors));
   s.dns.dnsbl.forEach((z, i) => {
     z.listed.forEach((a, j) => {
       if (!actorNames.has(a)) problems.push({ path: `dns.dnsbl[${i}].listed[${j}]`, message: `no actor named "${a}"` });
@@ -187,6 +209,22 @@ function crossCheck(s: Scenario): Problem[] {
     if (backend && !backendNames.has(backend)) problems.push({ path: `expect.${key}`, message: `no backend named "${backend}"` });
     s.thresholds.push(threshold);
   }
+  return problems;
+}
+
+/** An actor's own `addresses` may not fall in 127.<10+i>.0.0/16, where actor i without any makes up its clients. */
+function addressClashes(actors: ActorSpec[]): Problem[] {
+  const generated = new Map<number, string>();
+  actors.forEach((a, i) => {
+    if (!a.addresses) generated.set(10 + i, a.name);
+  });
+  const problems: Problem[] = [];
+  actors.forEach((a, i) => {
+    a.addresses?.forEach((address, j) => {
+      const owner = generated.get(Number(address.split('.')[1]));
+      if (owner) problems.push({ path: `actors[${i}].addresses[${j}]`, message: `${address} is in 127.${address.split('.')[1]}.0.0/16, where actor "${owner}" makes up its clients' addresses` });
+    });
+  });
   return problems;
 }
 

@@ -43,11 +43,12 @@ export type RelayTrick = (typeof RELAY_TRICKS)[number];
 
 const name = () => z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'expected a name of letters, digits, _ . -');
 const share = () => z.number().min(0).max(1);
+const loopbackAddress = () => z.string().regex(/^127(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, 'expected an IPv4 address in 127.0.0.0/8 like 127.20.1.7');
 
 export const arrivalSchema = z.union([
   z.enum(['poisson', 'constant']),
   z.strictObject({
-    type: z.enum(['poisson', 'constant', 'ramp', 'bursts']),
+    type: z.enum(['poisson', 'constant', 'ramp', 'bursts', 'histogram']),
     rate: rate().optional(),
     // ramp (k6 ramping-arrival-rate): the rate moves linearly to each stage's target
     from: rate().optional(),
@@ -56,6 +57,10 @@ export const arrivalSchema = z.union([
     every: duration().optional(),
     size: z.number().int().min(1).optional(),
     spread: duration().optional(),
+    // histogram (a timeline kept in shape, e.g. an imported log's): `counts[i]` arrivals
+    // in the i-th `bucket` from the actor's start, each at a seeded random time within it
+    bucket: duration().optional(),
+    counts: z.array(z.number().int().min(0)).min(1).optional(),
   }),
 ]);
 export type ArrivalSpec = z.output<typeof arrivalSchema>;
@@ -66,6 +71,11 @@ const common = {
   clients: z.number().int().min(1).max(62_500).default(1),
   /** the /24 networks the clients are spread over (a botnet in many blocks); default: 250 clients per /24 */
   networks: z.number().int().min(1).max(250).optional(),
+  /**
+   * the clients' own addresses in 127.0.0.0/8 instead of 127.<10+actor>.x.y (an imported
+   * log's, mapped per /24 so per-network limits see the same networks); `clients` is their count
+   */
+  addresses: z.array(loopbackAddress()).min(1).max(62_500).optional(),
   /** when the actor starts and stops, as offsets into the run */
   start: duration().default(0),
   stop: duration().optional(),
