@@ -89,13 +89,15 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
     const from = Math.min(spec.start, durationMs);
     const to = Math.min(spec.stop ?? durationMs, durationMs);
     const base = { name: spec.name, index, clients };
+    // which client makes the n-th arrival: at random, or by the actor's shares
+    const clientOf = spec.shares ? sharedClients(spec.shares, rng(seed, `clients:${spec.name}`)) : () => int(random, 0, clients.length - 1);
     switch (spec.kind) {
       case 'legit':
       case 'spammer':
       case 'worm':
       case 'spoofer': {
         const times = arrivalTimes(random, spec.arrival, spec.rate, from, to);
-        return { ...base, kind: spec.kind, spec, messages: times.map((t, seq) => plannedMessage(random, spec, clients.length, t, seq)) } as MailerPlan;
+        return { ...base, kind: spec.kind, spec, messages: times.map((t, seq) => plannedMessage(random, spec, clientOf, t, seq)) } as MailerPlan;
       }
       case 'flood':
       case 'slowloris': {
@@ -112,11 +114,11 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
       }
       case 'early-talker': {
         const times = arrivalTimes(random, spec.arrival, spec.rate, from, to);
-        return { ...base, kind: spec.kind, spec, connections: times.map((t) => ({ t, client: int(random, 0, clients.length - 1), holdMs: 0 })) };
+        return { ...base, kind: spec.kind, spec, connections: times.map((t) => ({ t, client: clientOf(), holdMs: 0 })) };
       }
       case 'relay-prober': {
         const times = arrivalTimes(random, spec.arrival, spec.rate, from, to);
-        return { ...base, kind: spec.kind, spec, probes: times.map((t) => ({ t, client: int(random, 0, clients.length - 1), tricks: [...spec.tricks] })) };
+        return { ...base, kind: spec.kind, spec, probes: times.map((t) => ({ t, client: clientOf(), tricks: [...spec.tricks] })) };
       }
       case 'smuggler': {
         const times = arrivalTimes(random, spec.arrival, spec.rate, from, to);
@@ -126,7 +128,7 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
           spec,
           smuggles: times.map((t, seq) => ({
             t,
-            client: int(random, 0, clients.length - 1),
+            client: clientOf(),
             // cycle so that every variant is tried even in a short run
             variant: spec.variants[seq % spec.variants.length],
             id: `${spec.name}-${seq + 1}`,
@@ -141,8 +143,28 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
 
 const LOCAL_PARTS = ['info', 'sales', 'alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar', 'peggy', 'trent'];
 
-function plannedMessage(random: Random, spec: MailerSpec, clients: number, t: number, seq: number): PlannedMessage {
-  const client = int(random, 0, clients - 1);
+/**
+ * Client i makes shares[i] of the arrivals, in a seeded shuffled order; arrivals beyond
+ * their sum pick a client in proportion to the shares.
+ */
+export function sharedClients(shares: readonly number[], random: Random): () => number {
+  const order = shares.flatMap((n, i) => Array<number>(n).fill(i));
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const total = order.length;
+  let next = 0;
+  return () => {
+    if (next < total) return order[next++];
+    let x = random() * total;
+    for (const [i, n] of shares.entries()) if ((x -= n) < 0) return i;
+    return shares.length - 1;
+  };
+}
+
+function plannedMessage(random: Random, spec: MailerSpec, clientOf: () => number, t: number, seq: number): PlannedMessage {
+  const client = clientOf();
   const count = Math.max(1, draw(random, spec.recipients));
   const to = new Set<string>();
   while (to.size < count) to.add(`${pick(random, LOCAL_PARTS)}${int(random, 1, 9999)}@${pick(random, spec.domains)}`);

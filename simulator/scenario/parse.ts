@@ -176,6 +176,8 @@ function crossCheck(s: Scenario): Problem[] {
     actorNames.add(a.name);
     const stop = a.stop ?? s.duration;
     if (a.start >= stop) problems.push({ path: `${at}.start`, message: `expected a start before the actor stops (${stop}ms)` });
+    if (a.shares && a.shares.length !== a.clients) problems.push({ path: `${at}.shares`, message: `expected one share per client (${a.clients}), got ${a.shares.length}` });
+    if (a.shares && !a.shares.some((n) => n > 0)) problems.push({ path: `${at}.shares`, message: 'expected at least one share > 0' });
     if (a.networks && a.addresses) problems.push({ path: `${at}.networks`, message: 'expected either networks or addresses, not both (addresses say which networks)' });
     if (a.networks && Math.ceil(a.clients / a.networks) > 250) {
       problems.push({ path: `${at}.networks`, message: `expected at least ${Math.ceil(a.clients / 250)} networks for ${a.clients} clients (250 addresses per /24)` });

@@ -76,6 +76,12 @@ const common = {
    * log's, mapped per /24 so per-network limits see the same networks); `clients` is their count
    */
   addresses: z.array(loopbackAddress()).min(1).max(62_500).optional(),
+  /**
+   * how many of the actor's arrivals each client makes, in the order of its clients (an
+   * imported log's per-address counts, exact when they add up to the arrivals); default
+   * each arrival picks a client at random
+   */
+  shares: z.array(z.number().int().min(0)).min(1).max(62_500).optional(),
   /** when the actor starts and stops, as offsets into the run */
   start: duration().default(0),
   stop: duration().optional(),
