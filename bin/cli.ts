@@ -9,6 +9,7 @@ import { compareCommand } from './compare-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { scenariosCommand } from './scenarios-command.ts';
 import { initCommand } from './init-command.ts';
+import { importCommand } from './import-command.ts';
 import { validateScenarioFile } from '../simulator/scenario/parse.ts';
 
 const program = new Command();
@@ -104,6 +105,19 @@ program
   .option('-q, --quiet', 'no progress lines, only the end summary')
   .action(async (runDir, opts) => {
     exitCode = await replayCommand(runDir, opts);
+  });
+
+program
+  .command('import')
+  .description('a scenario from what really happened: `import maillog FILE` reads a Postfix or Haraka log')
+  .argument('<what>', 'maillog')
+  .argument('<file>', 'the log (syslog, or Postfix\'s maillog_file)')
+  .addOption(new Option('--format <format>', 'the log\'s server (default: told from the lines)').choices(['postfix', 'haraka']))
+  .option('--duration <duration>', 'the run\'s duration, the log\'s timeline compressed into it (default: the log\'s span, at most 1m)')
+  .option('--out <file>', 'the scenario file (default imported-<log>.yaml); the proxy config as it was goes beside it as <file>.proxy.yaml')
+  .option('--map <file>', 'also write the address map (real address, lab address, class, actor) as CSV; the scenario has no real address')
+  .action((what, file, opts) => {
+    exitCode = importCommand(what, file, opts);
   });
 
 program
