@@ -4,16 +4,14 @@
 // terminal and in compare.md / compare.html. Exit 99 if any run failed its
 // thresholds, 105 when interrupted, 104 for invalid input.
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { InvalidFileError } from '../proxy/config/problems.ts';
 import { compareRuns, labelsFor, type CompareRun } from '../reports/compare/compare.ts';
 import { writeCompareFiles } from '../reports/compare/compare-files.ts';
 import { formatCompare } from '../reports/compare/compare-text.ts';
-import { writeRunReports } from '../reports/files/write.ts';
-import { LiveReports } from '../reports/live.ts';
-import { defaultOutDir, runPlan } from '../simulator/run.ts';
+import { defaultOutDir } from '../simulator/run.ts';
 import { EXIT } from './exit-codes.ts';
 import { prepareRun, type PreparedRun } from './run-command.ts';
+import { interruptOnSigint, runSeries } from './run-series.ts';
 
 export interface CompareCommandOptions {
   proxyConfig?: string[];
@@ -58,31 +56,22 @@ export async function compareCommand(scenarioArg: string, opts: CompareCommandOp
   mkdirSync(outDir, { recursive: true });
   const sources = sides.map((s) => ('target' in s ? s.target! : s.proxyConfig!));
   const labels = labelsFor(sources);
-  const interrupt = new AbortController();
-  const onSigint = () => {
-    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\nattitude: interrupted, stopping (again to quit at once)\n');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSigint);
-  const runs: CompareRun[] = [];
+  const interrupt = interruptOnSigint();
+  let runs: CompareRun[];
   try {
     progress(`attitude compare: ${scenario.name} (seed ${prepared[0].plan.seed}, ${prepared[0].plan.durationMs / 1000}s) against ${labels.join(', ')}`);
-    for (const [i, p] of prepared.entries()) {
-      if (interrupt.signal.aborted) break;
-      const dir = `${i + 1}-${labels[i].replace(/[^A-Za-z0-9._-]+/g, '_')}`;
-      const runDir = path.join(outDir, dir);
-      progress(`  run ${i + 1}/${prepared.length}: ${labels[i]} ...`);
-      const reports = new LiveReports({ tui: false, quiet: true, write, controls: { quit: () => interrupt.abort() } });
-      const result = await runPlan({ ...p, outDir: runDir, signal: interrupt.signal, onBus: (bus) => reports.attach(bus) });
-      reports.close();
-      writeRunReports(runDir, result.summary, reports.model);
-      const s = result.summary;
-      progress(`    ${s.interrupted ? 'interrupted' : s.passed ? '✓ thresholds passed' : '✗ thresholds failed'} (${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length}), ${dir}/`);
-      runs.push({ label: labels[i], source: sources[i], summary: s, dir });
-    }
+    const items = prepared.map((p, i) => ({ label: labels[i], source: sources[i], dir: `${i + 1}-${labels[i].replace(/[^A-Za-z0-9._-]+/g, '_')}`, prepared: p }));
+    runs = await runSeries(outDir, items, {
+      signal: interrupt.signal,
+      write,
+      start: (i) => progress(`  run ${i + 1}/${prepared.length}: ${labels[i]} ...`),
+      done: (_, r) => {
+        const s = r.summary;
+        progress(`    ${s.interrupted ? 'interrupted' : s.passed ? '✓ thresholds passed' : '✗ thresholds failed'} (${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length}), ${r.dir}/`);
+      },
+    });
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
   if (interrupt.signal.aborted || runs.some((r) => r.summary.interrupted)) {
     write('compare interrupted: no comparison written');

@@ -1,0 +1,69 @@
+// Runs one after another with the same seed, each into its own folder with its own
+// reports: what `compare` and `sweep` share. Ctrl-C stops the run in progress (its
+// outputs are still written) and the series; a second Ctrl-C quits at once.
+import path from 'node:path';
+import type { CompareRun } from '../reports/compare/compare.ts';
+import { writeRunReports } from '../reports/files/write.ts';
+import { LiveReports } from '../reports/live.ts';
+import type { EventBus } from '../simulator/events.ts';
+import { runPlan } from '../simulator/run.ts';
+import { EXIT } from './exit-codes.ts';
+import type { PreparedRun } from './run-command.ts';
+
+export interface SeriesItem {
+  label: string;
+  /** the config file or target, in full */
+  source: string;
+  /** the run's folder, relative to the series' */
+  dir: string;
+  prepared: PreparedRun;
+}
+
+export interface SeriesHooks {
+  signal: AbortSignal;
+  write: (line: string) => void;
+  /** before each run */
+  start?(i: number, item: SeriesItem): void;
+  /** more consumers of a run's events */
+  onBus?(i: number, bus: EventBus): void;
+  /** after each run, its reports written */
+  done?(i: number, run: CompareRun): void;
+}
+
+/** Every run that started, in order; the last one is interrupted when the signal aborted it. */
+export async function runSeries(outDir: string, items: SeriesItem[], hooks: SeriesHooks): Promise<CompareRun[]> {
+  const runs: CompareRun[] = [];
+  for (const [i, item] of items.entries()) {
+    if (hooks.signal.aborted) break;
+    hooks.start?.(i, item);
+    const runDir = path.join(outDir, item.dir);
+    const reports = new LiveReports({ tui: false, quiet: true, write: hooks.write, controls: { quit: () => {} } });
+    const result = await runPlan({
+      ...item.prepared,
+      outDir: runDir,
+      signal: hooks.signal,
+      onBus: (bus) => {
+        reports.attach(bus);
+        hooks.onBus?.(i, bus);
+      },
+    });
+    reports.close();
+    writeRunReports(runDir, result.summary, reports.model);
+    const run: CompareRun = { label: item.label, source: item.source, summary: result.summary, dir: item.dir };
+    runs.push(run);
+    hooks.done?.(i, run);
+  }
+  return runs;
+}
+
+/** An AbortController that SIGINT aborts (the second SIGINT exits 105 at once), until disposed. */
+export function interruptOnSigint(): { signal: AbortSignal; dispose(): void } {
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\nattitude: interrupted, stopping (again to quit at once)\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: interrupt.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
