@@ -10,6 +10,7 @@ import { replayCommand } from './replay-command.ts';
 import { scenariosCommand } from './scenarios-command.ts';
 import { initCommand } from './init-command.ts';
 import { importCommand } from './import-command.ts';
+import { DEFAULT_MAX_RUNS, sweepCommand } from './sweep-command.ts';
 import { validateScenarioFile } from '../simulator/scenario/parse.ts';
 
 const program = new Command();
@@ -93,6 +94,22 @@ program
   .option('-q, --quiet', 'only the comparison')
   .action(async (scenario, opts) => {
     exitCode = await compareCommand(scenario, opts);
+  });
+
+program
+  .command('sweep')
+  .description("search configs: run the grid of the base config with every combination of --vary values (same seed), chart the office's mail against the attack let through, and write the best config under the scenario's thresholds as best.yaml")
+  .argument('<scenario>')
+  .option('--vary <key=v1,v2>', 'a proxy config key path and its values, e.g. connections.perClient=2,5,10 (repeat it for more keys)', collect)
+  .option('--proxy-config <file>', "the base config (default: the scenario's `proxy:`, else the built-in defaults)")
+  .option('--duration <duration>', "each run's duration (default: the scenario's)")
+  .option('--seed <n>', "override the scenario's seed (every run has the same)")
+  .option('--max-runs <n>', 'refuse a grid of more configs than this (each takes the duration plus at most the drain)', String(DEFAULT_MAX_RUNS))
+  .option('--out <dir>', 'where to write each run, sweep.md / sweep.html / sweep.json and best.yaml (default runs/<time>-sweep-<scenario>/)')
+  .option('--no-tui', 'one line per run (also when stdout is not a terminal)')
+  .option('-q, --quiet', 'only the table at the end')
+  .action(async (scenario, opts) => {
+    exitCode = await sweepCommand(scenario, opts);
   });
 
 program

@@ -5,6 +5,7 @@ import type { Imported } from '../../simulator/import/build.ts';
 import { formatSpeedup } from '../../simulator/import/timeline.ts';
 import type { ActorKind } from '../../simulator/scenario/schema.ts';
 import { formatDuration } from '../../proxy/config/units.ts';
+import { textTable } from '../text/columns.ts';
 
 export const COUNTS_HEAD = ['kind', 'addresses', 'attempts', 'accepted', 'delivered', 'connections', 'refused'];
 
@@ -18,12 +19,6 @@ export function countRows(counts: Counts): string[][] {
     String(c.connections),
     String(c.refusedConnections),
   ]);
-}
-
-export function textTable(head: string[], rows: string[][], indent = '  '): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => indent + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), ...rows.map(line)];
 }
 
 export interface ImportTextContext {
