@@ -26,7 +26,10 @@ export const MAX_BUCKETS = 120;
 export function timeline(first: number, last: number, resolutionMs: number, durationMs: number | null, maxDefaultMs = 60_000): Timeline {
   const spanMs = Math.max(resolutionMs, last - first + resolutionMs);
   const wanted = durationMs ?? Math.min(maxDefaultMs, Math.max(1000, Math.ceil(spanMs / 1000) * 1000));
-  const buckets = Math.max(1, Math.min(MAX_BUCKETS, Math.round(spanMs / resolutionMs)));
+  // as many buckets as the log's resolution gives, at most MAX_BUCKETS, and a number that
+  // divides the duration into whole milliseconds
+  let buckets = Math.max(1, Math.min(MAX_BUCKETS, Math.round(spanMs / resolutionMs)));
+  while (buckets > 1 && wanted % buckets !== 0) buckets--;
   const bucketMs = Math.max(1, Math.round(wanted / buckets));
   const run = bucketMs * buckets;
   return { origin: first, spanMs, durationMs: run, buckets, bucketMs, speedup: spanMs / run, resolutionMs };
