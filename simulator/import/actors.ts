@@ -7,6 +7,7 @@ import type { ClientClass, ClientRecord } from './classify.ts';
 import { arrivalsOf } from './counts.ts';
 import { histogram, toRun, toRunSpan, type Timeline } from './timeline.ts';
 import { formatDuration, formatSize } from '../../proxy/config/units.ts';
+import { peakInWindow } from './as-it-was.ts';
 
 export const KIND_OF: Record<Exclude<ClientClass, 'idle'>, ActorKind> = {
   legit: 'legit',
@@ -131,24 +132,29 @@ function actorSpec(name: string, cls: ImportedActor['cls'], clients: Replayed[],
       const times = clients.flatMap((c) => c.connections);
       const first = Math.min(...times);
       const last = Math.max(...times);
-      const held = clients.flatMap((c) => c.sessions.filter((s) => !s.refused && s.via !== 'postscreen' && s.end !== null).map((s) => s.end! - s.start));
+      // a connection postscreen passed waited there first (its greet test): that is part of the hold
+      const wait = median(clients.flatMap((c) => c.sessions.filter((s) => s.via === 'postscreen' && !s.refused && s.end !== null).map((s) => s.end! - s.start)));
+      const holds = clients.flatMap((c) => c.sessions.filter((s) => !s.refused && s.via !== 'postscreen' && s.end !== null).map((s) => s.end! - s.start + wait));
       const startMs = toRun(tl, first);
-      const hold = clamp(toRunSpan(tl, Math.max(median(held), tl.resolutionMs)), 200, Math.max(200, tl.durationMs - startMs));
-      // each connection beyond the limit is tried again every `reconnect` while its hold
-      // lasts: ceil(hold / reconnect) refused tries each, as the holder actor makes them
-      const refused = clients.reduce((s, c) => s + Object.values(c.refusedConnections).reduce((a, n) => a + (n ?? 0), 0), 0) / clients.length;
-      let reconnect = Math.min(1000, hold);
-      let extra = Math.round(refused / Math.ceil(hold / reconnect));
-      if (refused > 0 && extra < 1) {
-        extra = 1;
-        reconnect = clamp(Math.round(hold / refused), 50, hold);
-      }
+      // the longest hold is a connection's whole hold: one accepted late holds only until its slot's hold ends
+      const longest = [...holds].sort((a, b) => a - b)[Math.floor((holds.length - 1) * 0.9)] ?? 0;
+      const hold = clamp(toRunSpan(tl, Math.max(longest, tl.resolutionMs)), 200, Math.max(200, tl.durationMs - startMs));
+      // A client keeps `connections` slots busy: each is tried, tried again every `reconnect`
+      // while refused, and once accepted held until its hold ends. So each slot is accepted
+      // at most once: the accepted tries count the slots (one more than it held, if any try
+      // was refused), and the tries beyond them tell how often a refused one came back.
+      const tries = median(clients.map((c) => c.connections.length));
+      const refused = median(clients.map((c) => Object.values(c.refusedConnections).reduce((a, n) => a + (n ?? 0), 0)));
+      const held = median(clients.map((c) => c.peakConnections));
+      const slots = Math.max(held + (refused > 0 ? 1 : 0), tries - refused, 1);
+      const again = slots > held && tries > slots ? 1 + (tries - slots) / (slots - held) : 1;
+      const reconnect = again > 1 ? clamp(Math.round(hold / again), 50, hold) : Math.min(1000, hold);
       return {
         ...base,
         start: formatDuration(startMs),
         // the last connection of the log is held as long as the others
         stop: formatDuration(Math.min(tl.durationMs, Math.max(toRun(tl, last) + tl.bucketMs, startMs + hold))),
-        connections: clamp(peak + extra, 1, 2000),
+        connections: clamp(slots, 1, 2000),
         hold: formatDuration(hold),
         reconnect: formatDuration(reconnect),
         rampUp: formatDuration(clamp(Math.round(tl.bucketMs / 2), 50, 1000)),

@@ -63,8 +63,11 @@ function classOf(r: Omit<ClientRecord, 'class' | 'because'>): [ClientClass, stri
   const recipients = r.sessions.reduce((s, x) => s + (x.rcpt?.tried ?? 0), 0);
   const reached = r.sessions.reduce((s, x) => s + Math.max(0, (x.mail?.tried ?? 0) - (x.mail?.failed ?? 0)), 0);
   const perMessage = reached ? recipients / reached : 0;
+  // transactions refused by a limit or a policy (an unknown user or greylisting happens to real senders too)
+  const refusedTx = r.transactions.filter((t) => t.queueId === null && (t.mailRefusal ?? t.refusedRcpts[0]?.refusal ?? 'recipient-unknown') !== 'recipient-unknown' && (t.mailRefusal ?? t.refusedRcpts[0]?.refusal) !== 'greylisted').length;
   if (delivered > 0) {
     if (perMessage >= 10) return ['spammer', `about ${Math.round(perMessage)} recipients a message`];
+    if (refusedTx >= 0.5 * tried && refusedTx >= 2) return ['spammer', `${refusedTx} of ${tried} transactions refused by limits`];
     if (sum(refused, 'content') > delivered) return ['spammer', 'mostly refused as spam'];
     return ['legit', `delivered ${delivered} message${delivered === 1 ? '' : 's'}`];
   }

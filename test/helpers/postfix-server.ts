@@ -16,7 +16,8 @@ export interface PostfixServer {
   stop(): Promise<void>;
 }
 
-const MASTER_CF = `
+/** The services of a private instance besides the one listening (postscreen's master.cf adds smtpd as a pass service). */
+export const MASTER_CF = `
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -70,6 +71,10 @@ export interface PostfixOptions {
   mainCf?: string[];
   /** `-o name=value` overrides for the smtpd in master.cf */
   smtpd?: string[];
+  /** a master.cf of its own (a postscreen in front of smtpd), given the port to listen on */
+  masterCf?: (port: number) => string;
+  /** more files for the config folder (lookup tables main.cf names with $config_directory) */
+  files?: Record<string, string>;
 }
 
 export async function startPostfix(relayhost: string, options: PostfixOptions = {}): Promise<PostfixServer> {
@@ -114,8 +119,9 @@ export async function startPostfix(relayhost: string, options: PostfixOptions = 
       ...(options.mainCf ?? []),
     ].join('\n') + '\n',
   );
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(path.join(conf, name), text);
   const overrides = (options.smtpd ?? []).map((o) => `\n  -o ${o}`).join('');
-  writeFileSync(path.join(conf, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd${overrides}\n${MASTER_CF}`);
+  writeFileSync(path.join(conf, 'master.cf'), options.masterCf ? options.masterCf(port) : `127.0.0.1:${port} inet n - n - - smtpd${overrides}\n${MASTER_CF}`);
   // start-fg keeps the master in the foreground: it is our child, and stops with it
   const child: ChildProcess = spawn('postfix', ['-c', conf, 'start-fg'], { stdio: 'ignore', detached: true });
   try {
