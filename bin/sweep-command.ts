@@ -106,7 +106,8 @@ export async function sweepCommand(scenarioArg: string, opts: SweepCommandOption
     const dir = dirOf(p, width);
     const file = path.join(outDir, dir, 'proxy.yaml');
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, configWithValues(prep.baseText, varies, p.values, [`attitude sweep of ${scenario.name}, config #${p.index}: ${baseLabel} with ${Object.entries(p.values).map(([k, v]) => `${k}=${v}`).join(', ')}`]));
+    const where = prep.baseFile ? { from: prep.baseFile, to: file } : undefined;
+    writeFileSync(file, configWithValues(prep.baseText, varies, p.values, [`attitude sweep of ${scenario.name}, config #${p.index}: ${baseLabel} with ${Object.entries(p.values).map(([k, v]) => `${k}=${v}`).join(', ')}`], where));
     return { label: `#${p.index}`, source: file, dir, prepared: { ...base, proxyConfig: p.config, proxyConfigFile: file } };
   });
 
@@ -160,7 +161,7 @@ export async function sweepCommand(scenarioArg: string, opts: SweepCommandOption
         `attitude sweep of ${scenario.name} (seed ${base.plan.seed}): config #${best.index} of ${rows.length}${interrupted ? ` (interrupted, ${points.length} planned)` : ''},`,
         `the best under the scenario's thresholds: the office delivered ${pct(best.officeDelivered)} (p95 ${ms(best.officeP95)}), the attack got ${pct(best.attack)} through.`,
         `${baseLabel} with ${Object.entries(best.values).map(([k, v]) => `${k}=${v}`).join(', ')}. Try it: attitude run ${scenarioArg} --proxy-config ${bestFile}`,
-      ]),
+      ], prep.baseFile ? { from: prep.baseFile, to: bestFile } : undefined),
     );
   }
   const files = writeSweepFiles(outDir, rows, { scenario: scenario.name, seed: base.plan.seed, durationMs: base.plan.durationMs, base: prep.baseFile, keys, interrupted, planned: points.length, bestFile: bestFile ? 'best.yaml' : null });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
-import { configWithValues } from '../../simulator/sweep/best-config.ts';
+import { configWithValues, relocateSchemaLine } from '../../simulator/sweep/best-config.ts';
 import { buildGrid, keyPath, parseVary, setAt, splitValues } from '../../simulator/sweep/grid.ts';
 
 const BASE_TEXT = `# the base
@@ -92,6 +92,13 @@ describe('best.yaml', () => {
     expect(text).toContain('maxRecipients: 20 # chosen by attitude sweep');
     const config = parseProxyConfig(parseYaml(text), 'best.yaml', { use: 'run' });
     expect(config).toEqual(points[0].config);
+  });
+
+  it("keeps the editor's schema line pointing at the schema from where it is written", () => {
+    const line = '# yaml-language-server: $schema=../../schemas/proxy.json';
+    expect(relocateSchemaLine(line, { from: '/repo/scenarios/configs/default.yaml', to: '/repo/runs/sweep-x/best.yaml' })).toBe('# yaml-language-server: $schema=../../schemas/proxy.json');
+    expect(relocateSchemaLine(line, { from: '/repo/scenarios/configs/default.yaml', to: '/repo/runs/sweep-x/03-perClient=2/proxy.yaml' })).toBe('# yaml-language-server: $schema=../../../schemas/proxy.json');
+    expect(relocateSchemaLine('# $schema=https://example.org/proxy.json', { from: '/a/b.yaml', to: '/c/d/e.yaml' })).toBe('# $schema=https://example.org/proxy.json');
   });
 
   it('is the values alone on the built-in defaults', () => {

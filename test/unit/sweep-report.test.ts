@@ -91,7 +91,7 @@ describe('the sweep files', () => {
     expect(html).not.toMatch(/<script|https?:\/\/|NaN|undefined/);
     expect(html.match(/<svg /g)).toHaveLength(2);
     expect(html.match(/<\/svg>/g)).toHaveLength(2);
-    expect(html.match(/#2 best/g)).toHaveLength(2);
+    expect(html.match(/#2 \(best\)/g)).toHaveLength(2);
     expect(html).toContain('report.html');
   });
 
