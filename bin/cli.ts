@@ -82,6 +82,13 @@ program
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+const AFTER_AN_INCIDENT = `
+After an incident: which limits would have stopped it without delaying our own mail?
+  attitude import maillog /var/log/mail.log --out yesterday.yaml   # the scenario, and yesterday.proxy.yaml as it was
+  attitude run yesterday.yaml                                      # the replay, against the limits as they were
+  attitude sweep yesterday.yaml --vary connections.perClient=2,5,10 --vary messages.rate=10/1m,30/1m,off
+`;
+
 program
   .command('compare')
   .description('run one scenario with the same seed against several proxy configs (or targets) and compare them side by side')
@@ -108,6 +115,7 @@ program
   .option('--out <dir>', 'where to write each run, sweep.md / sweep.html / sweep.json and best.yaml (default runs/<time>-sweep-<scenario>/)')
   .option('--no-tui', 'one line per run (also when stdout is not a terminal)')
   .option('-q, --quiet', 'only the table at the end')
+  .addHelpText('after', AFTER_AN_INCIDENT)
   .action(async (scenario, opts) => {
     exitCode = await sweepCommand(scenario, opts);
   });
@@ -131,8 +139,9 @@ program
   .argument('<file>', 'the log (syslog, or Postfix\'s maillog_file)')
   .addOption(new Option('--format <format>', 'the log\'s server (default: told from the lines)').choices(['postfix', 'haraka']))
   .option('--duration <duration>', 'the run\'s duration, the log\'s timeline compressed into it (default: the log\'s span, at most 1m)')
-  .option('--out <file>', 'the scenario file (default imported-<log>.yaml); the proxy config as it was goes beside it as <file>.proxy.yaml')
+  .option('--out <file>', 'the scenario file (default imported-<log>.yaml); the proxy config as it was goes beside it (NAME.proxy.yaml)')
   .option('--map <file>', 'also write the address map (real address, lab address, class, actor) as CSV; the scenario has no real address')
+  .addHelpText('after', AFTER_AN_INCIDENT)
   .action((what, file, opts) => {
     exitCode = importCommand(what, file, opts);
   });

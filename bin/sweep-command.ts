@@ -98,7 +98,7 @@ export async function sweepCommand(scenarioArg: string, opts: SweepCommandOption
   const eachMs = base.plan.durationMs + base.plan.drainMs;
   const baseLabel = prep.baseFile ?? 'the built-in defaults';
   progress(
-    `attitude sweep: ${scenario.name} (seed ${base.plan.seed}, ${formatDuration(base.plan.durationMs)} each) over ${points.length} configs (${varies.map((v) => `${v.values.length} ${v.key}`).join(' x ')}) of ${baseLabel}; at most ${formatDuration(Math.ceil((points.length * eachMs) / 1000) * 1000)} (${points.length} x ${formatDuration(base.plan.durationMs)} + ${formatDuration(base.plan.drainMs)} drain)`,
+    `attitude sweep: ${scenario.name} (seed ${base.plan.seed}, ${formatDuration(base.plan.durationMs)} each) over ${points.length} config${points.length === 1 ? "" : "s"} (${varies.map((v) => `${v.values.length} ${v.key}`).join(' x ')}) of ${baseLabel}; at most ${formatDuration(Math.ceil((points.length * eachMs) / 1000) * 1000)} (${points.length} x ${formatDuration(base.plan.durationMs)} + ${formatDuration(base.plan.drainMs)} drain)`,
   );
 
   const width = String(points.length).length;
