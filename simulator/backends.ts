@@ -12,12 +12,20 @@ import type { BackendSpec } from './scenario/schema.ts';
 export function wireBackend(mock: MockBackend, bus: EventBus): void {
   const backend = mock.name;
   mock.events.on('connection', (e) => bus.emit('backend.connection', { backend, ...e }));
+  mock.events.on('mail', (e) => bus.emit('backend.mail', { backend, ...e }));
   mock.events.on('closed', (e) => bus.emit('backend.closed', { backend, ...e }));
   mock.events.on('verdict', (e) => bus.emit('backend.verdict', { backend, ...e }));
   mock.events.on('received', (m) =>
-    bus.emit('backend.received', { backend, id: m.id, size: m.size, recipients: m.to.length, client: m.xclientAddr ?? m.clientAddress, smuggled: !!m.smuggled }),
+    bus.emit('backend.received', { backend, id: m.id, size: m.size, recipients: m.to.length, client: m.xclientAddr ?? m.clientAddress, smuggled: !!m.smuggled, ...(m.unanswered ? { unanswered: true } : {}) }),
   );
 }
+
+/**
+ * The share of messages a mock backend had stored when an outage cut the session
+ * between the final dot and its 250. Real servers differ (RFC 1047); half and half
+ * makes both cases happen in a scenario, each message's fate drawn from the seed.
+ */
+const KEPT_ON_DROP = 0.5;
 
 export class BackendFarm {
   readonly mocks: MockBackend[] = [];
@@ -44,6 +52,7 @@ export class BackendFarm {
         rate: spec.rate,
         lenientDataEnd: spec.lenientDataEnd,
         keepRaw: false,
+        keptOnDrop: (id) => rng(this.seed, `kept-on-drop:${spec.name}:${id}`)() < KEPT_ON_DROP,
       });
       wireBackend(mock, this.bus);
       this.mocks.push(mock);

@@ -6,7 +6,20 @@
 /** The SMTP step a reply answered. */
 export type SmtpStage = 'connect' | 'banner' | 'ehlo' | 'mail' | 'rcpt' | 'data' | 'dot' | 'rset' | 'quit' | 'other';
 
-export type MessageOutcome = 'accepted' | 'deferred' | 'rejected' | 'abandoned';
+/**
+ * A message's final fate as its sender saw it. `in-flight`: still waiting for a reply
+ * (or to be sent) when the run ended: the run's end cut it short, not the target,
+ * so it is kept apart from `abandoned` (no reply: connection failed, reset, timeout).
+ */
+export type MessageOutcome = 'accepted' | 'deferred' | 'rejected' | 'abandoned' | 'in-flight';
+
+/** Where each outcome is counted in a ledger's and a summary's `messages`. */
+export const OUTCOME_COUNT = { accepted: 'accepted', deferred: 'deferred', rejected: 'rejected', abandoned: 'abandoned', 'in-flight': 'inFlight' } as const satisfies Record<MessageOutcome, string>;
+
+/** The outcome of a message that got no reply: in flight when the run was over, else abandoned. */
+export function withoutReply(runOver: boolean): 'abandoned' | 'in-flight' {
+  return runOver ? 'in-flight' : 'abandoned';
+}
 
 export interface ReplyInfo {
   code: number | null;
@@ -54,8 +67,12 @@ export interface SimEventMap {
   'early.result': { actor: string; client: string; outcome: 'refused' | 'greeted' | 'closed' | 'timeout'; code: number | null };
 
   'backend.connection': { backend: string; client: string; accepted: boolean; reason: string | null; sessions: number };
-  'backend.closed': { backend: string; sessions: number };
-  'backend.received': { backend: string; id: string | null; size: number; recipients: number; client: string; smuggled: boolean };
+  /** a session began its first transaction: `sessions` carry mail now (a target's health checks never do) */
+  'backend.mail': { backend: string; sessions: number };
+  /** `mail`: whether the session ever carried a transaction (absent in recordings made before it was counted) */
+  'backend.closed': { backend: string; sessions: number; mail?: boolean };
+  /** `unanswered`: stored although the session broke before the backend's 250 (RFC 1047) */
+  'backend.received': { backend: string; id: string | null; size: number; recipients: number; client: string; smuggled: boolean; unanswered?: boolean };
   'backend.verdict': { backend: string; id: string | null; code: number; text: string };
   'backend.outage': { backend: string; state: 'down' | 'up' };
 

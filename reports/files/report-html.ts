@@ -7,9 +7,9 @@ import { formatBytes, refusedWhat, stressText } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { figure, page, table, type Cell } from './html-page.ts';
 import { escapeHtml, groupedBarsSvg, lineChartSvg, stackedBarsSvg, type BarRow } from './svg.ts';
-import { ACTOR_HEAD, actorCells, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
+import { ACTOR_HEAD, actorCells, BACKEND_HEAD, backendRows, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
 
-export const OUTCOME_COLORS = { delivered: '#2ca02c', lost: '#000000', deferred: '#f0a030', rejected: '#d62728', abandoned: '#9a9a9a' };
+export const OUTCOME_COLORS = { delivered: '#2ca02c', lost: '#000000', deferred: '#f0a030', rejected: '#d62728', abandoned: '#9a9a9a', inFlight: '#b7d3ee' };
 
 
 export function outcomeRows(s: RunSummary): BarRow[] {
@@ -23,6 +23,7 @@ export function outcomeRows(s: RunSummary): BarRow[] {
         { name: 'deferred', value: a.messages.deferred, color: OUTCOME_COLORS.deferred },
         { name: 'rejected', value: a.messages.rejected, color: OUTCOME_COLORS.rejected },
         { name: 'abandoned', value: a.messages.abandoned, color: OUTCOME_COLORS.abandoned },
+        { name: 'in flight at the end', value: a.messages.inFlight, color: OUTCOME_COLORS.inFlight },
       ],
     }));
 }
@@ -103,7 +104,7 @@ export function renderReportHtml(s: RunSummary, model: RunModel): string {
   if (extras.length) body.push(`<ul>${extras.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>`);
 
   body.push('<h2>Backends</h2>');
-  body.push(table(['backend', 'received', 'peak sessions', 'refused connections', '451', '554'], Object.entries(s.backends).map(([name, b]) => [name, b.received, b.peakConnections, b.refusedConnections, b.tempfailed, b.rejected])));
+  body.push(table(BACKEND_HEAD, backendRows(s), [0, 1]));
 
   const instances = instanceRows(s);
   if (instances.length) body.push('<h2>Proxy instances</h2>', table(INSTANCE_HEAD, instances), `<p>${escapeHtml(clientSpreadLine(s) ?? '')}</p>`);

@@ -5,7 +5,7 @@ import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusals
 import { formatBytes, refusedWhat, stressText } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { sparkline } from './svg.ts';
-import { ACTOR_HEAD, actorCells, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
+import { ACTOR_HEAD, actorCells, BACKEND_HEAD, backendRows, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
 
 const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v).replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
@@ -58,7 +58,7 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
   );
 
   out.push('## Backends', '');
-  out.push(...mdTable(['backend', 'received', 'peak sessions', 'refused conns', '451', '554'], Object.entries(s.backends).map(([n, b]) => [n, b.received, b.peakConnections, b.refusedConnections, b.tempfailed, b.rejected])), '');
+  out.push(...mdTable(BACKEND_HEAD, backendRows(s), [0, 1]), '');
 
   const instances = instanceRows(s);
   if (instances.length) out.push('## Proxy instances', '', ...mdTable(INSTANCE_HEAD, instances), '', `${clientSpreadLine(s)}`, '');

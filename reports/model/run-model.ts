@@ -2,7 +2,7 @@
 // per actor and per backend, the proxy's connections and limits, the per-second
 // series, the notable events and the defenses that fired. One consumer of the
 // event stream that the TUI, the progress lines and the report files all read.
-import type { SimEvent, SimEventMap } from '../../simulator/events.ts';
+import { OUTCOME_COUNT, type SimEvent, type SimEventMap } from '../../simulator/events.ts';
 import { DefenseCounter } from './defenses.ts';
 import { EventLog } from './event-log.ts';
 import { Timeline } from './timeline.ts';
@@ -23,6 +23,8 @@ export interface ActorLive {
   deferred: number;
   rejected: number;
   abandoned: number;
+  /** without a reply when the run ended */
+  inFlight: number;
   connAttempted: number;
   connRefused: number;
   connGreeted: number;
@@ -73,7 +75,7 @@ export class RunModel {
   actor(name: string): ActorLive {
     let a = this.actors.get(name);
     if (!a) {
-      a = { name, kind: '?', clients: 0, planned: 0, attempted: 0, accepted: 0, delivered: 0, deferred: 0, rejected: 0, abandoned: 0, connAttempted: 0, connRefused: 0, connGreeted: 0 };
+      a = { name, kind: '?', clients: 0, planned: 0, attempted: 0, accepted: 0, delivered: 0, deferred: 0, rejected: 0, abandoned: 0, inFlight: 0, connAttempted: 0, connRefused: 0, connGreeted: 0 };
       this.actors.set(name, a);
     }
     return a;
@@ -174,7 +176,7 @@ export class RunModel {
       case 'message.outcome': {
         const a = this.actor(e.actor);
         a.attempted++;
-        a[e.outcome]++;
+        a[OUTCOME_COUNT[e.outcome]]++;
         break;
       }
       case 'backend.connection': {

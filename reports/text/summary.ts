@@ -33,7 +33,7 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
     lines.push(`    ${name} (${a.kind}, ${a.clients} client${a.clients === 1 ? '' : 's'})`);
     if (m.attempted) {
       lines.push(
-        `      messages    ${m.attempted} attempted, ${m.delivered} delivered (${pct(m.delivered, m.attempted)}), ${m.accepted} accepted, ${m.deferred} deferred, ${m.rejected} rejected, ${m.abandoned} abandoned${m.lost ? `, ${m.lost} LOST` : ''}${m.duplicates ? `, ${m.duplicates} duplicates` : ''}`,
+        `      messages    ${m.attempted} attempted, ${m.delivered} delivered (${pct(m.delivered, m.attempted)}), ${m.accepted} accepted, ${m.deferred} deferred, ${m.rejected} rejected, ${m.abandoned} abandoned${m.inFlight ? `, ${m.inFlight} in flight at the end` : ''}${m.lost ? `, ${m.lost} LOST` : ''}${m.duplicates ? `, ${m.duplicates} duplicates` : ''}`,
       );
       if (a.latencyMs.p50 !== null) lines.push(`      latency     p50 ${ms(a.latencyMs.p50)}  p95 ${ms(a.latencyMs.p95)}  p99 ${ms(a.latencyMs.p99)}`);
     }
@@ -46,7 +46,7 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
   }
   lines.push('', '  BACKENDS');
   for (const [name, b] of Object.entries(s.backends)) {
-    lines.push(`    ${name}  received ${b.received}  peak sessions ${b.peakConnections}${b.refusedConnections ? `  refused ${b.refusedConnections}` : ''}${b.tempfailed ? `  451 ${b.tempfailed}` : ''}${b.rejected ? `  554 ${b.rejected}` : ''}`);
+    lines.push(`    ${name}  ${b.address ? `${b.address}  ` : ''}received ${b.received}  peak sessions ${b.peakConnections}${b.foreignConnections ? `  other connections ${b.foreignConnections} (health checks, probes)` : ''}${b.refusedConnections ? `  refused ${b.refusedConnections}` : ''}${b.tempfailed ? `  451 ${b.tempfailed}` : ''}${b.rejected ? `  554 ${b.rejected}` : ''}`);
   }
   const instances = instanceRows(s);
   if (instances.length) {
@@ -58,7 +58,7 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
   }
   if (o.defenses) lines.push(...defenseLines(o.defenses));
   const l = s.ledger;
-  lines.push('', `  LEDGER   accepted by proxy ${l.acceptedByProxy}  received by backends ${l.receivedByBackends}  lost ${l.lost}  duplicates ${l.duplicates}${l.unconfirmed ? `  unconfirmed ${l.unconfirmed}` : ''}`);
+  lines.push('', `  LEDGER   accepted by proxy ${l.acceptedByProxy}  received by backends ${l.receivedByBackends}  lost ${l.lost}  duplicates ${l.duplicates}${l.unconfirmedRedeliveries ? `  unconfirmed redeliveries ${l.unconfirmedRedeliveries}` : ''}${l.unconfirmed ? `  unconfirmed ${l.unconfirmed}` : ''}`);
   lines.push('', `  ${s.interrupted ? 'interrupted' : s.passed ? '✓ all thresholds passed' : '✗ some thresholds failed'}${o.outDir ? `   (${o.outDir}/: ${(o.files ?? ['summary.json', 'events.jsonl']).join(', ')})` : ''}`, '');
   return lines.join('\n');
 }

@@ -12,7 +12,7 @@ function withSpammer(accepted: number, officeDelivered: number, p95: number, pas
   const s = summaryFixture({ passed });
   s.actors.office.messages.delivered = officeDelivered;
   s.actors.office.latencyMs.p95 = p95;
-  s.actors.spammer = { ...structuredClone(s.actors.bots), kind: 'spammer', messages: { attempted: 10, accepted, delivered: accepted, deferred: 10 - accepted, rejected: 0, abandoned: 0, lost: 0, duplicates: 0 }, connections: { attempted: 4, refused: 0, greeted: 4 } };
+  s.actors.spammer = { ...structuredClone(s.actors.bots), kind: 'spammer', messages: { attempted: 10, accepted, delivered: accepted, deferred: 10 - accepted, rejected: 0, abandoned: 0, inFlight: 0, lost: 0, duplicates: 0 }, connections: { attempted: 4, refused: 0, greeted: 4 } };
   s.thresholds = [{ metric: 'accepted_ratio{actor:spammer}', rule: '<= 0.2', value: accepted / 10, ok: passed }];
   return s;
 }
