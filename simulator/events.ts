@@ -37,7 +37,11 @@ export interface SimEventMap {
     seed: number;
     durationMs: number;
     drainMs: number;
+    /** the backends were up this long before the traffic (absent: none) */
+    warmupMs?: number;
     target: string;
+    /** the target is another process: the backends' addresses are what it must relay to */
+    external?: boolean;
     proxyConfig: string | null;
     actors: Array<{ name: string; kind: string; clients: number; planned: number }>;
     backends: Array<{ name: string; address: string; capacity: number }>;
@@ -45,7 +49,7 @@ export interface SimEventMap {
     dns?: string;
     thresholds: string[];
   };
-  'run.phase': { phase: 'running' | 'draining' | 'stopping' };
+  'run.phase': { phase: 'warmup' | 'running' | 'draining' | 'stopping' };
   'run.end': { elapsedMs: number; interrupted: boolean };
   mark: { title: string; predict: string | null };
 

@@ -8,7 +8,7 @@ import { EventLog } from './event-log.ts';
 import { Timeline } from './timeline.ts';
 
 export type RunInfo = SimEventMap['run.start'];
-export type Phase = 'setup' | 'running' | 'draining' | 'stopping' | 'ended';
+export type Phase = 'setup' | 'warmup' | 'running' | 'draining' | 'stopping' | 'ended';
 
 export interface ActorLive {
   name: string;

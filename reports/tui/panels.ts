@@ -1,6 +1,7 @@
 // The text of the TUI's panels, as plain functions of the run model so they are
 // tested without a terminal. Colors are blessed tags (`{red-fg}...{/red-fg}`);
 // widths are counted without them.
+import { formatAddresses } from '../../simulator/backends.ts';
 import { chartScale, type Chart } from '../model/charts.ts';
 import { formatLogEntry, type LogEntry } from '../model/event-log.ts';
 import type { RunModel } from '../model/run-model.ts';
@@ -36,7 +37,8 @@ export function headerLines(m: RunModel, s: HeaderState, width: number): [string
   const line1 = status.length + keys.length + 2 <= width ? `${status.padEnd(width - keys.length)}${keys}` : clip(status, width);
   const config = info?.proxyConfig ? shortPath(info.proxyConfig) : info ? 'external target' : '';
   const hint = s.replayPaused ? 'paused: n +1s, e +1 event, p play | ' : '';
-  return [line1, clip(`${hint}config ${config}  target ${info?.target ?? ''}`, width)];
+  const relay = info?.external ? `  relay to ${formatAddresses(info.backends)}` : '';
+  return [line1, clip(`${hint}config ${config}  target ${info?.target ?? ''}${relay}`, width)];
 }
 
 export function shortPath(file: string): string {
