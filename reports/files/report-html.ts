@@ -3,7 +3,7 @@
 // actor, latency percentiles, the defenses that fired and the ledger.
 import type { RunSummary } from '../../simulator/summary.ts';
 import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusalsChart } from '../model/charts.ts';
-import { formatBytes, refusedWhat, stressText } from '../model/defenses.ts';
+import { tallyRows, tallySource, type TallyRow } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { figure, page, table, type Cell } from './html-page.ts';
 import { escapeHtml, groupedBarsSvg, lineChartSvg, stackedBarsSvg, type BarRow } from './svg.ts';
@@ -110,13 +110,14 @@ export function renderReportHtml(s: RunSummary, model: RunModel): string {
   if (instances.length) body.push('<h2>Proxy instances</h2>', table(INSTANCE_HEAD, instances), `<p>${escapeHtml(clientSpreadLine(s) ?? '')}</p>`);
 
   const d = model.defenses.result();
-  body.push(`<h2>Defenses that fired</h2>${d.source === 'senders' ? '<p class="note">From the replies the senders got (the proxy is external).</p>' : ''}`);
-  const defenseRows: Cell[][] = d.refusals.map((r) => [r.reason, r.code === null ? 'no reply' : `${r.code} ${r.enhanced ?? ''}`, { html: escapeHtml(refusedWhat(r)), cls: 'text' }]);
-  const stress = stressText(d);
-  if (stress) defenseRows.push(['stress mode', '', { html: escapeHtml(stress), cls: 'text' }]);
-  if (d.throttle.bytes) defenseRows.push(['bandwidth throttle', '', { html: escapeHtml(`throttled ${formatBytes(d.throttle.bytes)}, held ${(d.throttle.waitMs / 1000).toFixed(1)}s in all, up to ${d.throttle.peakClients} clients at once`), cls: 'text' }]);
-  for (const r of d.trouble) defenseRows.push([r.reason, `${r.code ?? ''} ${r.enhanced ?? ''}`, { html: escapeHtml(`${refusedWhat(r)} (not a defense: the mail servers struggled)`), cls: 'text' }]);
-  body.push(defenseRows.length ? table(['defense', 'reply', 'what it did'], defenseRows, [0, 1, 2]) : '<p>None fired.</p>');
+  const { defenses, infrastructure } = tallyRows(d);
+  const rows = (list: TallyRow[]) => list.map((r): Cell[] => [r.name, r.reply, r.what]);
+  body.push('<h2>Defenses that fired</h2>', `<p class="note">Counted from ${escapeHtml(tallySource(d))}.</p>`);
+  body.push(defenses.length ? table(['defense', 'reply', 'what it did'], rows(defenses), [0, 1, 2]) : '<p>None fired.</p>');
+  if (infrastructure.length) {
+    body.push('<h2>Infrastructure</h2>', '<p class="note">Not defenses: connections that ended without any SMTP reply, and mail servers in trouble.</p>');
+    body.push(table(['what', 'reply', 'how often, and what it means'], rows(infrastructure), [0, 1, 2]));
+  }
 
   const l = s.ledger;
   body.push('<h2>Ledger</h2>');

@@ -2,7 +2,7 @@
 // sparklines stand in for the charts (report.html has the real ones).
 import type { RunSummary } from '../../simulator/summary.ts';
 import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusalsChart, type Chart } from '../model/charts.ts';
-import { formatBytes, refusedWhat, stressText } from '../model/defenses.ts';
+import { tallyRows, tallySource, type TallyRow } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { sparkline } from './svg.ts';
 import { ACTOR_HEAD, actorCells, BACKEND_HEAD, backendRows, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
@@ -64,13 +64,14 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
   if (instances.length) out.push('## Proxy instances', '', ...mdTable(INSTANCE_HEAD, instances), '', `${clientSpreadLine(s)}`, '');
 
   const d = model.defenses.result();
-  out.push('## Defenses that fired', '');
-  const rows: unknown[][] = d.refusals.map((r) => [r.reason, r.code === null ? 'no reply' : `${r.code} ${r.enhanced ?? ''}`, refusedWhat(r)]);
-  const stress = stressText(d);
-  if (stress) rows.push(['stress mode', '', stress]);
-  if (d.throttle.bytes) rows.push(['bandwidth throttle', '', `throttled ${formatBytes(d.throttle.bytes)} (held ${(d.throttle.waitMs / 1000).toFixed(1)}s in all)`]);
-  for (const r of d.trouble) rows.push([r.reason, `${r.code ?? ''} ${r.enhanced ?? ''}`, `${refusedWhat(r)} (not a defense)`]);
-  out.push(...(rows.length ? mdTable(['defense', 'reply', 'what it did'], rows, [0, 1, 2]) : ['None fired.']), '');
+  const { defenses, infrastructure } = tallyRows(d);
+  const rows = (list: TallyRow[]) => list.map((r) => [r.name, r.reply, r.what]);
+  out.push('## Defenses that fired', '', `Counted from ${tallySource(d)}.`, '');
+  out.push(...(defenses.length ? mdTable(['defense', 'reply', 'what it did'], rows(defenses), [0, 1, 2]) : ['None fired.']), '');
+  if (infrastructure.length) {
+    out.push('## Infrastructure', '', 'Not defenses: connections that ended without any SMTP reply, and mail servers in trouble.', '');
+    out.push(...mdTable(['what', 'reply', 'how often, and what it means'], rows(infrastructure), [0, 1, 2]), '');
+  }
 
   const l = s.ledger;
   out.push('## Ledger', '', `accepted by proxy ${l.acceptedByProxy}, received by backends ${l.receivedByBackends}, **lost ${l.lost}**, **duplicates ${l.duplicates}**, unconfirmed ${l.unconfirmed}`, '');
