@@ -42,6 +42,8 @@ export interface SimEventMap {
     target: string;
     /** the target is another process: the backends' addresses are what it must relay to */
     external?: boolean;
+    /** the in-process proxy's limits the charts draw (an external target's are unknown) */
+    proxyLimits?: { perClient: number };
     proxyConfig: string | null;
     actors: Array<{ name: string; kind: string; clients: number; planned: number }>;
     backends: Array<{ name: string; address: string; capacity: number }>;
@@ -49,6 +51,8 @@ export interface SimEventMap {
     dns?: string;
     thresholds: string[];
   };
+  /** an external target answered the preflight: its banner says what it is */
+  'target.ready': { banner: string; ms: number };
   'run.phase': { phase: 'warmup' | 'running' | 'draining' | 'stopping' };
   'run.end': { elapsedMs: number; interrupted: boolean };
   mark: { title: string; predict: string | null };

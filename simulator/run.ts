@@ -145,6 +145,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     ...(warmupMs ? { warmupMs } : {}),
     target: targetLabel,
     ...(o.target ? { external: true } : {}),
+    ...(perClientLimit !== null ? { proxyLimits: { perClient: perClientLimit } } : {}),
     proxyConfig: o.target ? null : (o.proxyConfigFile ?? null),
     actors: plan.actors.map((a) => ({ name: a.name, kind: a.kind, clients: a.clients.length, planned: planSize(a) })),
     backends: farm.mocks.map((m, i) => ({ name: m.name, address: m.address, capacity: scenario.backends[i].capacity })),
@@ -155,7 +156,11 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   const warmedUp = realDelay(warmupMs, o.signal);
   if (warmupMs) bus.emit('run.phase', { phase: 'warmup' });
   try {
-    if (o.target) await awaitBanner(o.target, { signal: o.signal });
+    if (o.target) {
+      const asked = performance.now();
+      const banner = await awaitBanner(o.target, { signal: o.signal });
+      bus.emit('target.ready', { banner, ms: Math.round(performance.now() - asked) });
+    }
   } catch (err) {
     await farm.stop(clock);
     await labDns?.stop();

@@ -16,7 +16,7 @@ th, td { border-bottom: 1px solid #eee; padding: 4px 10px; text-align: right; ve
 th { background: #fafafa; font-weight: 600; }
 td.text, th.text { text-align: left; }
 td.ok { color: #1d6b1d; font-weight: 600; } td.bad { color: #9b1c1c; font-weight: 600; }
-.lesson { white-space: pre-wrap; background: #f3f7fc; border-left: 4px solid #2f7ed8; padding: 10px 14px; margin: 8px 0; }
+.lesson { background: #f3f7fc; border-left: 4px solid #2f7ed8; padding: 2px 14px; margin: 8px 0; }
 .note { color: #666; font-size: 12px; margin: 2px 0 14px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 8px 24px; }
 figure { margin: 0; } figcaption { font-weight: 600; margin: 8px 0 2px; }

@@ -2,7 +2,8 @@
 // fetched) with the verdict, the lesson, the charts over time, outcomes per
 // actor, latency percentiles, the defenses that fired and the ledger.
 import type { RunSummary } from '../../simulator/summary.ts';
-import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusalsChart } from '../model/charts.ts';
+import { timeCharts } from '../model/charts.ts';
+import { lessonNotesFor, paragraphs } from '../model/lesson.ts';
 import { tallyRows, tallySource, type TallyRow } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { figure, page, table, type Cell } from './html-page.ts';
@@ -46,6 +47,11 @@ function verdict(s: RunSummary): string {
   return s.passed ? '<span class="badge pass">✓ all thresholds passed</span>' : '<span class="badge fail">✗ some thresholds failed</span>';
 }
 
+/** `code` in a lesson, as code (the text is escaped already; backticks are not markup). */
+function codeSpans(html: string): string {
+  return html.replace(/`([^`]+)`/g, '<code>$1</code>');
+}
+
 export function thresholdsTable(s: RunSummary): string {
   if (!s.thresholds.length) return '<p>No thresholds in this scenario.</p>';
   return table(
@@ -68,12 +74,14 @@ export function renderReportHtml(s: RunSummary, model: RunModel): string {
   body.push('<h2>Thresholds</h2>', thresholdsTable(s));
 
   if (info?.lesson.trim()) {
-    body.push('<h2>Lesson</h2>', `<div class="lesson">${escapeHtml(info.lesson.trim())}</div>`);
+    body.push('<h2>Lesson</h2>', `<div class="lesson">${paragraphs(info.lesson).filter(Boolean).map((p) => `<p>${codeSpans(escapeHtml(p))}</p>`).join('')}</div>`);
+    const notes = lessonNotesFor(model);
+    if (notes) body.push(`<p>${escapeHtml(notes.heading)}</p><ul>${notes.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
     if (model.marks.length) body.push(`<p>Marks: ${model.marks.map((m) => `<b>${(m.t / 1000).toFixed(0)}s</b> ${escapeHtml(m.title)}${m.predict ? ` (predict: ${escapeHtml(m.predict)})` : ''}`).join(' · ')}</p>`);
   }
 
   body.push('<h2>Over time</h2><div class="charts">');
-  for (const chart of [connectionsChart(model), bandwidthChart(model), backendsChart(model), refusalsChart(model, 6), latencyChart(model)]) {
+  for (const chart of timeCharts(model, 6)) {
     body.push(figure(`${chart.title} (${chart.unit})`, lineChartSvg(chart), chart.note));
   }
   body.push('</div>');

@@ -1,7 +1,8 @@
 // report.md: the run in Markdown, for a pull request, a wiki or a terminal;
 // sparklines stand in for the charts (report.html has the real ones).
 import type { RunSummary } from '../../simulator/summary.ts';
-import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusalsChart, type Chart } from '../model/charts.ts';
+import { timeCharts, type Chart } from '../model/charts.ts';
+import { lessonNotesFor, paragraphs } from '../model/lesson.ts';
 import { tallyRows, tallySource, type TallyRow } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { sparkline } from './svg.ts';
@@ -24,6 +25,7 @@ function chartLines(chart: Chart): string[] {
     lines.push(`${s.name.padEnd(width)}  ${sparkline(s.values, 50)}  max ${Math.round(max * 10) / 10}`);
   }
   if (!chart.series.length) lines.push('(nothing)');
+  for (const s of chart.spans) lines.push(`${s.label.padEnd(width)}  from ${s.from}s to ${s.to}s`);
   lines.push('```', '');
   return lines;
 }
@@ -42,7 +44,9 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
   else out.push('No thresholds in this scenario.', '');
 
   if (info?.lesson.trim()) {
-    out.push('## Lesson', '', ...info.lesson.trim().split('\n').map((l) => `> ${l}`), '');
+    out.push('## Lesson', '', ...paragraphs(info.lesson).map((p) => (p ? `> ${p}` : '>')), '');
+    const notes = lessonNotesFor(model);
+    if (notes) out.push(notes.heading, '', ...notes.notes.map((n) => `- ${n}`), '');
     for (const m of model.marks) out.push(`- **${(m.t / 1000).toFixed(0)}s** ${m.title}${m.predict ? ` (predict: ${m.predict})` : ''}`);
     if (model.marks.length) out.push('');
   }
@@ -77,7 +81,7 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
   out.push('## Ledger', '', `accepted by proxy ${l.acceptedByProxy}, received by backends ${l.receivedByBackends}, **lost ${l.lost}**, **duplicates ${l.duplicates}**, unconfirmed ${l.unconfirmed}`, '');
 
   out.push('## Over time', '');
-  for (const chart of [connectionsChart(model), bandwidthChart(model), backendsChart(model), refusalsChart(model), latencyChart(model)]) out.push(...chartLines(chart));
+  for (const chart of timeCharts(model)) out.push(...chartLines(chart));
   out.push('Charts: see report.html beside this file.', '');
   return out.join('\n');
 }

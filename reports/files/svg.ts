@@ -1,6 +1,6 @@
 // Inline SVG charts for the HTML reports: no script, no fonts or styles to
 // fetch, so a report opens anywhere, offline, years later. Every text is escaped.
-import { chartScale, seriesMax, type Chart } from '../model/charts.ts';
+import { chartScale, niceMax, seriesMax, type Chart } from '../model/charts.ts';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -10,14 +10,6 @@ export const PALETTE = ['#2f7ed8', '#f28f43', '#1aadce', '#8bbc21', '#910000', '
 const LIMIT_COLORS = ['#d62728', '#7f0000'];
 
 const fmt = (v: number) => (Math.abs(v) >= 10_000 ? `${Math.round(v / 1000)}k` : Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1));
-
-/** A round upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten. */
-export function niceMax(v: number): number {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
 
 /** How many steps the axis up to a `niceMax` value takes so each step is round too. */
 function yTicks(max: number): number {
@@ -80,6 +72,13 @@ export function lineChartSvg(chart: Chart, box: Box = { width: 640, height: 240 
     const v = (yMax * i) / ticks;
     parts.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e3e3"/>`);
     parts.push(`<text x="${m.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#555">${fmt(v)}</text>`);
+  }
+  // outages first, so every line is drawn over them
+  for (const s of chart.spans) {
+    const x0 = x(Math.min(s.from, n - 1));
+    const x1 = x(Math.min(s.to, n - 1));
+    parts.push(`<rect x="${x0.toFixed(1)}" y="${m.top}" width="${Math.max(2, x1 - x0).toFixed(1)}" height="${h}" fill="#d62728" fill-opacity="0.10"><title>${escapeHtml(`${s.label} from ${s.from}s to ${s.to}s`)}</title></rect>`);
+    parts.push(`<text x="${(x0 + 3).toFixed(1)}" y="${m.top + 11}" font-size="10" fill="#9b1c1c">${escapeHtml(s.label)}</text>`);
   }
   const step = Math.max(1, Math.ceil(n / 12));
   for (let i = 0; i < n; i += step) parts.push(`<text x="${x(i).toFixed(1)}" y="${m.top + h + 15}" text-anchor="middle" font-size="11" fill="#555">${i}s</text>`);

@@ -71,6 +71,11 @@ export class RunModel {
   private proxies = new Map<number, ProxySample>();
   private messages = new Map<string, { actor: string; size: number; firstAttempt: number | null; delivered: boolean }>();
   private open = new Set<number>();
+  private perClient = new OpenPerClient();
+  /** an external target's preflight banner (null: in-process, or not known) */
+  targetBanner: string | null = null;
+  /** backends' outages, from the time they went down to the time they came back (null: still down) */
+  readonly outages: Array<{ backend: string; from: number; to: number | null }> = [];
 
   actor(name: string): ActorLive {
     let a = this.actors.get(name);
@@ -154,10 +159,15 @@ export class RunModel {
         this.actor(e.actor).connGreeted++;
         this.open.add(e.conn);
         tl.clientConnections.set(tl.reach(e.t), this.open.size);
+        tl.clientPeak.set(tl.reach(e.t), this.perClient.open(e.client));
         break;
       case 'conn.closed':
-        this.open.delete(e.conn);
+        if (!this.open.delete(e.conn)) break;
         tl.clientConnections.set(tl.reach(e.t), this.open.size);
+        tl.clientPeak.set(tl.reach(e.t), this.perClient.close(e.client));
+        break;
+      case 'target.ready':
+        this.targetBanner = e.banner;
         break;
       case 'reply':
         if (e.code !== null && e.code >= 400) tl.refusedFor(e.reason ?? String(e.code)).add(tl.reach(e.t));
@@ -202,9 +212,13 @@ export class RunModel {
         }
         break;
       }
-      case 'backend.outage':
+      case 'backend.outage': {
         this.backend(e.backend).health = e.state;
+        const open = this.outages.find((o) => o.backend === e.backend && o.to === null);
+        if (e.state === 'down' && !open) this.outages.push({ backend: e.backend, from: e.t, to: null });
+        if (e.state === 'up' && open) open.to = e.t;
         break;
+      }
       case 'proxy.state':
         this.proxyState(e.instance, e.t, e.state);
         break;
@@ -241,6 +255,34 @@ export class RunModel {
       if (b.health === 'up' || b.health === 'down') live.health = b.health;
       if (typeof b.maxConnections === 'number') live.proxyMax = b.maxConnections;
     }
+  }
+}
+
+/** Open connections per client address, and the most any one client holds, kept up in O(1) per change. */
+class OpenPerClient {
+  private byClient = new Map<string, number>();
+  /** how many clients hold exactly n connections, for n >= 1 */
+  private holding: number[] = [];
+  private max = 0;
+
+  open(client: string): number {
+    const n = (this.byClient.get(client) ?? 0) + 1;
+    this.byClient.set(client, n);
+    if (n > 1) this.holding[n - 1]--;
+    this.holding[n] = (this.holding[n] ?? 0) + 1;
+    this.max = Math.max(this.max, n);
+    return this.max;
+  }
+
+  close(client: string): number {
+    const n = this.byClient.get(client) ?? 0;
+    if (n <= 0) return this.max;
+    this.holding[n]--;
+    if (n > 1) this.holding[n - 1] = (this.holding[n - 1] ?? 0) + 1;
+    if (n === 1) this.byClient.delete(client);
+    else this.byClient.set(client, n - 1);
+    while (this.max > 0 && !this.holding[this.max]) this.max--;
+    return this.max;
   }
 }
 

@@ -2,7 +2,7 @@
 // tested without a terminal. Colors are blessed tags (`{red-fg}...{/red-fg}`);
 // widths are counted without them.
 import { formatAddresses } from '../../simulator/backends.ts';
-import { chartScale, type Chart } from '../model/charts.ts';
+import { chartScale, niceMax, type Chart } from '../model/charts.ts';
 import { formatLogEntry, type LogEntry } from '../model/event-log.ts';
 import type { RunModel } from '../model/run-model.ts';
 
@@ -150,7 +150,14 @@ export function lineData(chart: Chart, window: number, running = false): { x: st
     maxY = Math.max(maxY, ...y);
     return { title: s.name, y, color: s.limit ? 'red' : SERIES_COLORS[colorIndex++ % SERIES_COLORS.length] };
   });
-  return { x, series, maxY: maxY > 0 ? maxY * 1.15 : 1 };
+  // a round top a little above the data: the axis follows the data up and down, its labels stay round
+  const top = niceMax(maxY * 1.1);
+  // an outage stands out as a block under the top of the chart (a terminal cannot shade)
+  for (const span of chart.spans) {
+    const y = x.map((_, i) => (from + i >= span.from && from + i < span.to ? top * 0.97 : 0));
+    if (y.some((v) => v > 0)) series.push({ title: span.label, y, color: 'red' });
+  }
+  return { x, series, maxY: top };
 }
 
 /** The chart's label with a colored legend, fitted to `width`. */

@@ -91,14 +91,17 @@ describe('TUI panels', () => {
   });
 
   it("feeds the line charts complete seconds only while the run goes, and counts as 0 where nothing happened", () => {
-    const backends = liveCharts(m)[1];
+    const backends = liveCharts(m).find((c) => c.id === 'backends')!;
     const running = lineData(backends, 60, true);
     const ended = lineData(backends, 60, false);
     expect(running.x).toEqual(['0s', '1s', '2s']);
     expect(ended.x).toEqual(['0s', '1s', '2s', '3s']);
+    // the axis tops out at a round value above the data; mx1's outage (from 2.6 s on) is a block under it
+    expect(ended.maxY).toBe(2);
     expect(ended.series.map((s) => [s.title, s.y])).toEqual([
       ['mx1', [0, 1, 0, 0]],
       ['mx2', [1, 0, 1, 0]],
+      ['mx1 down', [0, 0, 1.94, 1.94]],
     ]);
     expect(lineData(backends, 2, false).x).toEqual(['2s', '3s']);
   });
