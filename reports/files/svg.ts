@@ -9,6 +9,9 @@ export function escapeHtml(text: string): string {
 export const PALETTE = ['#2f7ed8', '#f28f43', '#1aadce', '#8bbc21', '#910000', '#492970', '#77a1e5', '#c42525'];
 const LIMIT_COLORS = ['#d62728', '#7f0000'];
 
+/** What one character of 11 px text takes, about (no fonts are measured in a self-contained file). */
+export const TEXT_WIDTH = 6.2;
+
 const fmt = (v: number) => (Math.abs(v) >= 10_000 ? `${Math.round(v / 1000)}k` : Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1));
 
 /** How many steps the axis up to a `niceMax` value takes so each step is round too. */
@@ -167,9 +170,11 @@ export interface GroupRow {
 /** Horizontal grouped bars on one scale (latency percentiles per actor, a metric per config). */
 export function groupedBarsSvg(rows: GroupRow[], unit: string, width = 640): string {
   const barH = 14;
-  const left = 130;
-  const right = 80;
   const names = [...new Set(rows.flatMap((r) => r.values.map((v) => v.name)))];
+  const valueText = (v: { name: string; value: number | null }) => `${v.name} ${v.value === null ? '-' : `${fmt(v.value)}${unit}`}`;
+  // room for the longest label on the left and the longest value text after a full bar: nothing is clipped
+  const left = Math.min(width / 3, Math.max(60, 12 + 7 * Math.max(0, ...rows.map((r) => r.label.length))));
+  const right = Math.min(width / 2, Math.max(60, 10 + TEXT_WIDTH * Math.max(0, ...rows.flatMap((r) => r.values.map((v) => valueText(v).length)))));
   const groupH = names.length * (barH + 2) + 10;
   const height = rows.length * groupH + 30;
   const max = niceMax(Math.max(0, ...rows.flatMap((r) => r.values.map((v) => v.value ?? 0))));
@@ -183,7 +188,7 @@ export function groupedBarsSvg(rows: GroupRow[], unit: string, width = 640): str
       const color = PALETTE[names.indexOf(v.name) % PALETTE.length];
       const bw = v.value === null ? 0 : (v.value / max) * w;
       parts.push(`<rect x="${left}" y="${y}" width="${bw.toFixed(1)}" height="${barH}" fill="${color}"><title>${escapeHtml(`${v.name}: ${v.value ?? 'no data'}`)}</title></rect>`);
-      parts.push(`<text x="${left + bw + 4}" y="${y + 11}" font-size="11" fill="#333">${escapeHtml(`${v.name} ${v.value === null ? '-' : `${fmt(v.value)}${unit}`}`)}</text>`);
+      parts.push(`<text x="${(left + bw + 4).toFixed(1)}" y="${y + 11}" font-size="11" fill="#333">${escapeHtml(valueText(v))}</text>`);
     });
   });
   parts.push(`<text x="${left}" y="${height - 6}" font-size="11" fill="#777">0</text><text x="${left + w}" y="${height - 6}" text-anchor="end" font-size="11" fill="#777">${fmt(max)}${escapeHtml(unit)}</text>`);
