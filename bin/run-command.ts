@@ -101,6 +101,8 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
     clock?.resume();
     interrupt.abort();
   };
+  /** set while the finished run's final screen waits for q */
+  let leave: (() => void) | null = null;
   const reports = new LiveReports({
     tui,
     quiet: opts.quiet,
@@ -108,6 +110,7 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
     write,
     controls: {
       quit: () => {
+        if (leave) return leave();
         // the terminal comes back at once; the run stops and still writes its outputs
         reports.closeTui();
         process.stderr.write('attitude: interrupted, stopping\n');
@@ -127,6 +130,13 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
   if (opts.lesson && !tui && prepared.plan.scenario.lesson) write(`\n${prepared.plan.scenario.lesson.trim().replace(/^/gm, '  ')}\n`);
   try {
     const result = await runPlan({ ...prepared, outDir, clock, signal: interrupt.signal, onBus: (bus) => reports.attach(bus) });
+    // the thresholds stay on the screen (a 24-line terminal would scroll them off with the summary) until q
+    if (reports.hasTui && !result.summary.interrupted) {
+      await new Promise<void>((resolve) => {
+        leave = resolve;
+        reports.showFinal(result.summary);
+      });
+    }
     reports.close();
     const files = writeRunReports(outDir, result.summary, reports.model);
     write(formatSummary(result.summary, { outDir, defenses: reports.model.defenses.result(), files }));

@@ -42,7 +42,7 @@ export const TOPICS: Topic[] = [
   },
   {
     id: 'message-limits',
-    mentions: /rate limit|recipients cap|recipient-rate|message rate|spammer/i,
+    mentions: /rate limit|recipients cap|recipient-rate|message rate/i,
     charts: ['refusals', 'latency'],
     name: 'message and recipient limits',
     elsewhere: {
@@ -60,7 +60,7 @@ export const TOPICS: Topic[] = [
   },
   {
     id: 'balancing',
-    mentions: /balanc|round-robin|share the load|weight/i,
+    mentions: /balanc|round-robin|share the load/i,
     charts: ['backends'],
     name: 'load balancing',
     elsewhere: { postfix: 'transport_maps with randmap:{...} (a random pick per delivery)', haraka: 'one smtp_forward host per domain (no balancing)', haproxy: 'balance roundrobin and server weights' },
@@ -88,7 +88,7 @@ export const TOPICS: Topic[] = [
   },
   {
     id: 'content',
-    mentions: /attachment|worm|smuggl|end-of-data|bare LF/i,
+    mentions: /attachment|smuggl|end-of-data|bare LF/i,
     charts: ['refusals'],
     name: 'content filters',
     elsewhere: { postfix: 'mime_header_checks for names, smtpd_forbid_bare_newline (3.8.4 and later)', haraka: 'the attachment plugin', haproxy: '' },
@@ -105,7 +105,9 @@ export const TOPICS: Topic[] = [
 
 /** The topics of a lesson, in the order the lesson first mentions them. */
 export function lessonTopics(lesson: string): Topic[] {
-  return TOPICS.map((t) => ({ t, at: lesson.search(t.mentions) }))
+  // a YAML block breaks lines anywhere: "share\nthe load" is still said
+  const text = lesson.replace(/\s+/g, ' ');
+  return TOPICS.map((t) => ({ t, at: text.search(t.mentions) }))
     .filter((x) => x.at >= 0)
     .sort((a, b) => a.at - b.at)
     .map((x) => x.t);
@@ -115,9 +117,16 @@ export function isAbout(lesson: string, id: string): boolean {
   return lessonTopics(lesson).some((t) => t.id === id);
 }
 
-/** `charts` reordered: what the lesson is about first (in the order it mentions it), then the rest as they were. */
+/**
+ * `charts` reordered: what the lesson is about first, each topic's main chart in the
+ * order the lesson mentions them, then their other charts, then the rest as they were
+ * (a terminal that shows two charts shows the two the lesson needs most).
+ */
 export function chartsForLesson<C extends { id: ChartId }>(charts: C[], lesson: string): C[] {
-  const wanted = lessonTopics(lesson).flatMap((t) => t.charts);
+  const topics = lessonTopics(lesson);
+  const depth = Math.max(0, ...topics.map((t) => t.charts.length));
+  const wanted: ChartId[] = [];
+  for (let k = 0; k < depth; k++) for (const t of topics) if (t.charts[k] && !wanted.includes(t.charts[k])) wanted.push(t.charts[k]);
   const rank = (c: C) => {
     const i = wanted.indexOf(c.id);
     return i < 0 ? wanted.length + charts.indexOf(c) : i;

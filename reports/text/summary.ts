@@ -52,7 +52,7 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
   }
   lines.push('', '  BACKENDS');
   for (const [name, b] of Object.entries(s.backends)) {
-    lines.push(`    ${name}  ${b.address ? `${b.address}  ` : ''}received ${b.received}  peak sessions ${b.peakConnections}${b.foreignConnections ? `  other connections ${b.foreignConnections} (health checks, probes)` : ''}${b.refusedConnections ? `  refused ${b.refusedConnections}` : ''}${b.tempfailed ? `  451 ${b.tempfailed}` : ''}${b.rejected ? `  554 ${b.rejected}` : ''}`);
+    lines.push(`    ${name}  ${b.address ? `${b.address}  ` : ''}received ${b.received}  peak sessions ${b.peakConnections}${b.foreignConnections ? ` (+${b.foreignConnections} without mail)` : ''}${b.refusedConnections ? `  refused ${b.refusedConnections}` : ''}${b.tempfailed ? `  451 ${b.tempfailed}` : ''}${b.rejected ? `  554 ${b.rejected}` : ''}`);
   }
   const instances = instanceRows(s);
   if (instances.length) {
