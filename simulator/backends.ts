@@ -17,7 +17,7 @@ export function wireBackend(mock: MockBackend, bus: EventBus): void {
   mock.events.on('closed', (e) => bus.emit('backend.closed', { backend, ...e }));
   mock.events.on('verdict', (e) => bus.emit('backend.verdict', { backend, ...e }));
   mock.events.on('received', (m) =>
-    bus.emit('backend.received', { backend, id: m.id, size: m.size, recipients: m.to.length, client: m.xclientAddr ?? m.clientAddress, smuggled: !!m.smuggled, ...(m.unanswered ? { unanswered: true } : {}) }),
+    bus.emit('backend.received', { backend, id: m.id, size: m.size, recipients: m.to.length, client: m.xclientAddr ?? m.clientAddress, smuggled: !!m.smuggled, ...(m.unanswered ? { unanswered: true } : {}), to: m.to }),
   );
 }
 

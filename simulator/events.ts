@@ -79,8 +79,8 @@ export interface SimEventMap {
   'backend.mail': { backend: string; sessions: number };
   /** `mail`: whether the session ever carried a transaction (absent in recordings made before it was counted) */
   'backend.closed': { backend: string; sessions: number; mail?: boolean };
-  /** `unanswered`: stored although the session broke before the backend's 250 (RFC 1047) */
-  'backend.received': { backend: string; id: string | null; size: number; recipients: number; client: string; smuggled: boolean; unanswered?: boolean };
+  /** `unanswered`: stored although the session broke before the backend's 250 (RFC 1047); `to`: the (simulated) recipients it carried */
+  'backend.received': { backend: string; id: string | null; size: number; recipients: number; client: string; smuggled: boolean; unanswered?: boolean; to?: string[] };
   'backend.verdict': { backend: string; id: string | null; code: number; text: string };
   'backend.outage': { backend: string; state: 'down' | 'up' };
 

@@ -85,17 +85,33 @@ interface MessageState {
 }
 
 interface Receipt {
+  /** transactions that carried the message */
   count: number;
   firstT: number;
-  /** copies the backend stored without answering 250 (RFC 1047) */
-  unanswered: number;
+  /** per recipient: how often it got the message, and how many of those copies the backend never answered (RFC 1047) */
+  recipients: Map<string, { count: number; unanswered: number }>;
 }
 
-/** Extra copies of a message beyond the first, split into those the target caused and those a silent backend explains. */
+/** Stands for every recipient of a receipt that did not name them (recordings from before they were). */
+const ALL = '*';
+
+/**
+ * Extra copies of a message, per recipient: a target that splits a message by
+ * recipient (Postfix, one transaction per next hop) sends no duplicate, one that
+ * gives a recipient the message twice does. The copies a silent backend explains
+ * (it stored them and never said 250: the target rightly sent them again) are
+ * unconfirmed redeliveries, not duplicates.
+ */
 function extraCopies(r: Receipt): { duplicates: number; redeliveries: number } {
-  const extra = r.count - 1;
-  const redeliveries = Math.min(extra, r.unanswered);
-  return { duplicates: extra - redeliveries, redeliveries };
+  let duplicates = 0;
+  let redeliveries = 0;
+  for (const got of r.recipients.values()) {
+    const extra = got.count - 1;
+    const silent = Math.min(extra, got.unanswered);
+    duplicates = Math.max(duplicates, extra - silent);
+    redeliveries = Math.max(redeliveries, silent);
+  }
+  return { duplicates, redeliveries };
 }
 
 export class Ledger {
@@ -240,9 +256,14 @@ export class Ledger {
           this.foreign++;
           break;
         }
-        const r = this.receipts.get(e.id) ?? { count: 0, firstT: e.t, unanswered: 0 };
+        const r = this.receipts.get(e.id) ?? { count: 0, firstT: e.t, recipients: new Map() };
         r.count++;
-        if (e.unanswered) r.unanswered++;
+        for (const to of e.to?.length ? e.to : [ALL]) {
+          const got = r.recipients.get(to.toLowerCase()) ?? { count: 0, unanswered: 0 };
+          got.count++;
+          if (e.unanswered) got.unanswered++;
+          r.recipients.set(to.toLowerCase(), got);
+        }
         this.receipts.set(e.id, r);
         break;
       }

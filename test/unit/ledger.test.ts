@@ -119,6 +119,21 @@ describe('ledger', () => {
     expect(evaluate([parseThreshold('duplicates', ['== 0']).threshold!], metricSource(r))[0]).toMatchObject({ value: 1, ok: false });
   });
 
+  it('sees no duplicate in a message split by recipient (one transaction per next hop), and one in a recipient served twice', () => {
+    const { events, at } = stream();
+    start(at);
+    const copy = (t: number, backend: string, id: string, to: string[]) => at(t, 'backend.received', { backend, id, size: 1000, recipients: to.length, client: '127.0.0.1', smuggled: false, to });
+    send(at, 100, 'office', 'split', 'accepted');
+    copy(110, 'mx1', 'split', ['a@example.test', 'b@example.test']);
+    copy(120, 'mx2', 'split', ['c@example.test']);
+    send(at, 200, 'office', 'twice', 'accepted');
+    copy(210, 'mx1', 'twice', ['a@example.test', 'b@example.test']);
+    copy(220, 'mx2', 'twice', ['B@example.test']);
+    const r = ledgerOf(events);
+    expect(r.ledger).toMatchObject({ receivedByBackends: 4, duplicates: 1 });
+    expect(r.actors.find((a) => a.name === 'office')!.messages).toMatchObject({ delivered: 2, duplicates: 1 });
+  });
+
   it('peaks on sessions that carry mail and counts the others (health checks) apart', () => {
     const { events, at } = stream();
     start(at);
