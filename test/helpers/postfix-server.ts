@@ -70,6 +70,8 @@ export interface PostfixOptions {
   mainCf?: string[];
   /** `-o name=value` overrides for the smtpd in master.cf */
   smtpd?: string[];
+  /** a master.cf of its own (a postscreen in front of smtpd), given the port to listen on */
+  masterCf?: (port: number) => string;
 }
 
 export async function startPostfix(relayhost: string, options: PostfixOptions = {}): Promise<PostfixServer> {
@@ -115,7 +117,7 @@ export async function startPostfix(relayhost: string, options: PostfixOptions = 
     ].join('\n') + '\n',
   );
   const overrides = (options.smtpd ?? []).map((o) => `\n  -o ${o}`).join('');
-  writeFileSync(path.join(conf, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd${overrides}\n${MASTER_CF}`);
+  writeFileSync(path.join(conf, 'master.cf'), options.masterCf ? options.masterCf(port) : `127.0.0.1:${port} inet n - n - - smtpd${overrides}\n${MASTER_CF}`);
   // start-fg keeps the master in the foreground: it is our child, and stops with it
   const child: ChildProcess = spawn('postfix', ['-c', conf, 'start-fg'], { stdio: 'ignore', detached: true });
   try {
