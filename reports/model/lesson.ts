@@ -63,14 +63,14 @@ export const TOPICS: Topic[] = [
     mentions: /balanc|round-robin|share the load/i,
     charts: ['backends'],
     name: 'load balancing',
-    elsewhere: { postfix: 'transport_maps with randmap:{...} (a random pick per delivery)', haraka: 'one smtp_forward host per domain (no balancing)', haproxy: 'balance roundrobin and server weights' },
+    elsewhere: { postfix: 'transport_maps with randmap:{...} (a random pick per delivery)', haraka: 'smtp_forward.ini forwarding_host_pool', haproxy: 'balance roundrobin and server weights' },
   },
   {
     id: 'failover',
     mentions: /goes down|outage|failover|health check|comes back/i,
     charts: ['backends', 'latency'],
     name: 'failover and health checks',
-    elsewhere: { postfix: 'the queue retries, smtp_fallback_relay', haraka: 'the outbound queue retries', haproxy: 'option smtpchk, fall and rise, option redispatch' },
+    elsewhere: { postfix: 'the queue retries, smtp_fallback_relay', haraka: "the host pool's dead_forwarding_host_retry_secs", haproxy: 'option smtpchk, fall and rise, option redispatch' },
   },
   {
     id: 'stress',

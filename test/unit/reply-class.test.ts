@@ -24,6 +24,12 @@ describe('reply classes', () => {
     expect(classOf('552 5.3.4 Message size exceeds fixed limit')).toBe('message-too-large');
     expect(classOf('550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in local recipient table')).toBe('unknown-recipient');
     expect(classOf('421 connection concurrency limit exceeded')).toBe('connections-per-client');
+    // haraka-plugin-limit and Haraka's early_talker and rcpt checks
+    expect(classOf('421 Too many concurrent connections')).toBe('connections-per-client');
+    expect(classOf('450 Too many recipient attempts')).toBe('too-many-recipients');
+    expect(classOf('450 recipient rate limit exceeded')).toBe('recipient-rate');
+    expect(classOf('554 You talk too soon')).toBe('early-talker');
+    expect(classOf("550 I cannot deliver mail for <x@relay.outside.test>")).toBe('relay-denied');
     expect(classOf('421 4.7.0 connection rate limit exceeded')).toBe('connection-rate');
   });
 
