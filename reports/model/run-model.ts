@@ -3,6 +3,7 @@
 // series, the notable events and the defenses that fired. One consumer of the
 // event stream that the TUI, the progress lines and the report files all read.
 import { OUTCOME_COUNT, type SimEvent, type SimEventMap } from '../../simulator/events.ts';
+import type { MessageCounts } from '../../simulator/ledger.ts';
 import { DefenseCounter } from './defenses.ts';
 import { EventLog } from './event-log.ts';
 import { Timeline } from './timeline.ts';
@@ -10,21 +11,16 @@ import { Timeline } from './timeline.ts';
 export type RunInfo = SimEventMap['run.start'];
 export type Phase = 'setup' | 'warmup' | 'running' | 'draining' | 'stopping' | 'ended';
 
-export interface ActorLive {
+/**
+ * An actor while the run goes: its messages by fate as the ledger counts them
+ * (`attempted`: with a final outcome; `delivered`: a backend received the first
+ * copy), lost and duplicates being the ledger's to say at the end.
+ */
+export interface ActorLive extends Omit<MessageCounts, 'lost' | 'duplicates'> {
   name: string;
   kind: string;
   clients: number;
   planned: number;
-  /** messages with a final outcome */
-  attempted: number;
-  accepted: number;
-  /** messages a backend received (ground truth, first copy) */
-  delivered: number;
-  deferred: number;
-  rejected: number;
-  abandoned: number;
-  /** without a reply when the run ended */
-  inFlight: number;
   connAttempted: number;
   connRefused: number;
   connGreeted: number;

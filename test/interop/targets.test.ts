@@ -37,13 +37,22 @@ async function runAgainst(scenario: string, target: number, base: number, out: s
   return result.summary;
 }
 
+/** Runs `fn` with a peer up, and stops it however `fn` ends. */
+async function withPeer<P extends { stop(): Promise<void> }, T>(peer: Promise<P>, fn: (p: P) => Promise<T>): Promise<T> {
+  const p = await peer;
+  try {
+    return await fn(p);
+  } finally {
+    await p.stop();
+  }
+}
+
 const passed = (s: RunSummary) => `${s.thresholds.filter((t) => t.ok).length}/${s.thresholds.length}${s.passed ? ' ✓' : ''}`;
 
 describe.skipIf(toolsMissing('haproxy'))('the shipped HAProxy config', () => {
   it('runs baseline from the command line, relaying to --backend-port, and passes', async () => {
     const base = await freePortRun(SHIPPED_BACKENDS);
-    const haproxy = await startHaproxy(base);
-    try {
+    await withPeer(startHaproxy(base), async (haproxy) => {
       const out = path.join(tmp, 'haproxy-baseline');
       const run = runCli(['run', 'baseline', '--target', `127.0.0.1:${haproxy.port}`, '--backend-port', String(base), '--no-tui', '--out', out]);
       const code = await run.exited;
@@ -54,15 +63,12 @@ describe.skipIf(toolsMissing('haproxy'))('the shipped HAProxy config', () => {
       expect(code).toBe(0);
       // HAProxy's health checks reached the backends, and were counted apart
       expect(summary.backends.mx1.foreignConnections).toBeGreaterThan(0);
-    } finally {
-      await haproxy.stop();
-    }
+    });
   }, 90_000);
 
   it('holds a connection flood to its stick-table cap: refused before any banner, counted as infrastructure by the senders', async () => {
     const base = await freePortRun(SHIPPED_BACKENDS);
-    const haproxy = await startHaproxy(base);
-    try {
+    await withPeer(startHaproxy(base), async (haproxy) => {
       const s = await runAgainst('connection-flood', haproxy.port, base, 'haproxy-flood');
       expectBalanced(s);
       const flood = s.actors.flood;
@@ -71,17 +77,14 @@ describe.skipIf(toolsMissing('haproxy'))('the shipped HAProxy config', () => {
       expect(Object.keys(flood.refusals)).toEqual([]);
       expect(Object.values(flood.failures).reduce((a, b) => a + b, 0)).toBe(flood.connections.refused);
       expect(s.actors.office.messages.delivered).toBe(s.actors.office.messages.attempted);
-    } finally {
-      await haproxy.stop();
-    }
+    });
   }, 90_000);
 });
 
 describe.skipIf(toolsMissing('postfix') || !canRunPostfix())('the shipped Postfix config', () => {
   it('runs baseline through postscreen and smtpd: what its queue accepted reaches the backends once', async (ctx) => {
     const base = await freePortRun(SHIPPED_BACKENDS);
-    const postfix = await startPostfixPeer(ctx, base);
-    try {
+    await withPeer(startPostfixPeer(ctx, base), async (postfix) => {
       const s = await runAgainst('baseline', postfix.port, base, 'postfix-baseline');
       expectBalanced(s);
       expect(s.actors.office.messages.delivered).toBe(s.actors.office.messages.attempted);
@@ -89,24 +92,19 @@ describe.skipIf(toolsMissing('postfix') || !canRunPostfix())('the shipped Postfi
       expect(s.backends.mx1.received).toBeGreaterThan(0);
       expect(s.backends.mx2.received).toBeGreaterThan(0);
       expect(postfix.log()).toMatch(/postfix\/postscreen\[\d+\]: CONNECT from \[127\.10\./);
-    } finally {
-      await postfix.stop();
-    }
+    });
   }, 90_000);
 
   it("classes anvil's refusals in spam-flood as the limits they are", async (ctx) => {
     const base = await freePortRun(SHIPPED_BACKENDS);
-    const postfix = await startPostfixPeer(ctx, base);
-    try {
+    await withPeer(startPostfixPeer(ctx, base), async (postfix) => {
       const s = await runAgainst('spam-flood', postfix.port, base, 'postfix-spam');
       expectBalanced(s);
       const reasons = Object.keys(s.actors.spammer.refusals);
       // smtpd_recipient_limit (452 4.5.3) and the rate limits (450 4.7.1), named from Postfix's own texts
       expect(reasons.some((r) => ['too-many-recipients', 'recipient-rate', 'message-rate'].includes(r)), reasons.join(', ')).toBe(true);
       expect(reasons.every((r) => !/^\d+$/.test(r))).toBe(true);
-    } finally {
-      await postfix.stop();
-    }
+    });
   }, 90_000);
 });
 
@@ -121,11 +119,9 @@ describe.skipIf(!table.length || toolsMissing('haproxy', 'postfix') || !canRunPo
       const config = scenario.proxyFile ? loadProxyConfig(scenario.proxyFile, { use: 'run' }) : null;
       const own = (await runPlan({ plan: buildPlan(scenario), proxyConfig: config, outDir: path.join(tmp, `table-${name}-attitude`) })).summary;
       let base = await freePortRun(SHIPPED_BACKENDS);
-      const haproxy = await startHaproxy(base);
-      const viaHaproxy = await runAgainst(name, haproxy.port, base, `table-${name}-haproxy`).finally(() => haproxy.stop());
+      const viaHaproxy = await withPeer(startHaproxy(base), (p) => runAgainst(name, p.port, base, `table-${name}-haproxy`));
       base = await freePortRun(SHIPPED_BACKENDS);
-      const postfix = await startPostfixPeer(ctx, base);
-      const viaPostfix = await runAgainst(name, postfix.port, base, `table-${name}-postfix`).finally(() => postfix.stop());
+      const viaPostfix = await withPeer(startPostfixPeer(ctx, base), (p) => runAgainst(name, p.port, base, `table-${name}-postfix`));
       const failed = (s: RunSummary) => s.thresholds.filter((t) => !t.ok).map((t) => `${t.metric} ${t.value ?? 'no data'}`).join('; ');
       const cell = (s: RunSummary) => `${passed(s)}${failed(s) ? ` (✗ ${failed(s)})` : ''}; lost ${s.ledger.lost}, dup ${s.ledger.duplicates}`;
       rows.push(`| \`${name}\` | ${cell(own)} | ${cell(viaHaproxy)} | ${cell(viaPostfix)} |`);
