@@ -64,5 +64,6 @@ function shippedMainCf(base: number): string[] {
 /** A private Postfix from scenarios/targets/postfix (postscreen in front of smtpd), or the test skipped. */
 export function startPostfixPeer(ctx: { skip(note?: string): never }, base: number): Promise<PostfixServer> {
   const master = readFileSync(path.join(TARGETS_DIR, 'postfix/master.cf'), 'utf8');
-  return postfixOrSkip(ctx, `127.0.0.1:${base}`, { mainCf: shippedMainCf(base), masterCf: (port) => movePorts(master, '127.0.0.1:2825', port, base) });
+  const files = { mime_header_checks: readFileSync(path.join(TARGETS_DIR, 'postfix/mime_header_checks'), 'utf8') };
+  return postfixOrSkip(ctx, `127.0.0.1:${base}`, { mainCf: shippedMainCf(base), masterCf: (port) => movePorts(master, '127.0.0.1:2825', port, base), files });
 }

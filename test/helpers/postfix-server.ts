@@ -72,6 +72,8 @@ export interface PostfixOptions {
   smtpd?: string[];
   /** a master.cf of its own (a postscreen in front of smtpd), given the port to listen on */
   masterCf?: (port: number) => string;
+  /** more files for the config folder (lookup tables main.cf names with $config_directory) */
+  files?: Record<string, string>;
 }
 
 export async function startPostfix(relayhost: string, options: PostfixOptions = {}): Promise<PostfixServer> {
@@ -116,6 +118,7 @@ export async function startPostfix(relayhost: string, options: PostfixOptions = 
       ...(options.mainCf ?? []),
     ].join('\n') + '\n',
   );
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(path.join(conf, name), text);
   const overrides = (options.smtpd ?? []).map((o) => `\n  -o ${o}`).join('');
   writeFileSync(path.join(conf, 'master.cf'), options.masterCf ? options.masterCf(port) : `127.0.0.1:${port} inet n - n - - smtpd${overrides}\n${MASTER_CF}`);
   // start-fg keeps the master in the foreground: it is our child, and stops with it
