@@ -3,6 +3,7 @@ import os from 'node:os';
 import { benchRelay } from './relay.ts';
 import { benchIdle } from './idle-connections.ts';
 import { benchSimulator, printCapacity } from './simulator-capacity.ts';
+import { benchPressure, printPressure, PRESSURE_TITLE } from './slowloris.ts';
 
 const messages = Number(process.env.BENCH_MESSAGES ?? 4000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -40,3 +41,6 @@ const simRate = Number(process.env.BENCH_SIM_RATE ?? 4000);
 const simConnections = Number(process.env.BENCH_SIM_CONNECTIONS ?? 5000);
 console.log(`\nsimulator capacity: legit mail offered at ${simRate}/s for 3 s (1 KB, 50 clients x 4 connections), then ${simConnections} connections held by a flood`);
 printCapacity(await benchSimulator(simRate, simConnections));
+
+console.log(`\n${PRESSURE_TITLE}`);
+printPressure(await benchPressure());

@@ -13,6 +13,7 @@ import { reply, type Reply } from './replies.ts';
 import { LineEndingGuard } from './stages/line-endings.ts';
 import { MessageIdPeek } from './stages/message-id.ts';
 import { SizeGuard } from './stages/size-guard.ts';
+import { forgedVerdicts, HeaderStripper } from './stages/header-strip.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { RedisStore, StoreUnavailableError } from './store/redis-store.ts';
 import type { Clock, CounterStore } from './store/store.ts';
@@ -88,12 +89,16 @@ export class Defenses {
   }
 
   /** `recipients`: those already accepted in this transaction. */
-  checkRcpt(ip: string, rcpt: string, session: { authenticated: boolean; recipients: number }): Promise<Reply | null> {
-    return this.verdict(RCPT_POLICIES, this.context(ip, { recipient: rcpt, session }));
+  checkRcpt(ip: string, sender: string, rcpt: string, session: { authenticated: boolean; recipients: number }): Promise<Reply | null> {
+    return this.verdict(RCPT_POLICIES, this.context(ip, { sender, recipient: rcpt, session }));
   }
 
   /** Line endings (smuggling), size, then the content filters: all while the message streams. */
-  inspect(ip: string, envelope: { from: string; to: readonly string[] }): MessageInspection {
+  /**
+   * `tee`: a stage that sees the message as the backend will (after the line-ending
+   * guard and with forged verdict headers stripped), before the filters: the DKIM verifier.
+   */
+  inspect(ip: string, envelope: { from: string; to: readonly string[] }, tee?: Stage): MessageInspection {
     const config = this.config();
     if (config.filters !== this.filtersFor) {
       this.filtersFor = config.filters;
@@ -106,7 +111,14 @@ export class Defenses {
       size: () => size.bytes,
       messageId: () => peek.messageId,
       // the Message-ID is noted before the filters: a refused message's line names it too
-      stages: [new LineEndingGuard(config.filters.strictLineEndings ? 'strict' : 'normalize'), size, peek, filter],
+      stages: [
+        new LineEndingGuard(config.filters.strictLineEndings ? 'strict' : 'normalize'),
+        size,
+        new HeaderStripper(forgedVerdicts(config.hostname)),
+        ...(tee ? [tee] : []),
+        peek,
+        filter,
+      ],
       headers: (complete) => {
         const v = filter.verdict;
         if (!complete || !v || v.action !== 'accept' || !v.headers) return '';

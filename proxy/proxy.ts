@@ -18,6 +18,7 @@ import { Defenses } from './defenses.ts';
 import { Dns } from './dns.ts';
 import { Pressure } from './pressure.ts';
 import { Reputation } from './reputation.ts';
+import { SenderAuth } from './senders.ts';
 import { reply, type Reply } from './replies.ts';
 import { cidrList } from './policy/cidr.ts';
 
@@ -103,6 +104,7 @@ export class Proxy {
         sessions: this.sessions,
         dns: this.dns,
         pressure: this.pressure,
+        senders: new SenderAuth(() => this.config, this.dns),
         secureContext: () => this.certificates.current,
       },
     });

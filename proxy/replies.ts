@@ -41,8 +41,10 @@ export const REPLIES = {
   'message-rate': { code: 450, enhanced: '4.7.1', text: 'message rate limit exceeded for your address' },
   'sender-rate': { code: 450, enhanced: '4.7.1', text: 'message rate limit exceeded for this sender' },
   'recipient-rate': { code: 450, enhanced: '4.7.1', text: 'recipient rate limit exceeded for your address' },
+  greylisted: { code: 450, enhanced: '4.7.1', text: 'greylisted, try again in %s' },
   'too-many-recipients': { code: 452, enhanced: '4.5.3', text: 'too many recipients for one message' },
   'relay-denied': { code: 554, enhanced: '5.7.1', text: 'relay access denied' },
+  'spf-fail': { code: 550, enhanced: '5.7.23', text: 'SPF validation failed for the sender' },
   'address-trick': { code: 550, enhanced: '5.7.1', text: 'address form not accepted (percent hack, bang path or IP literal)' },
   'auth-required-tls': { code: 538, enhanced: '5.7.11', text: 'encryption required for requested authentication mechanism' },
   'auth-failed': { code: 535, enhanced: '5.7.8', text: 'authentication credentials invalid' },
@@ -68,6 +70,7 @@ export const REPLIES = {
   eicar: { code: 554, enhanced: '5.7.1', text: 'message refused: virus test signature (EICAR) found' },
   'archive-unreadable': { code: 554, enhanced: '5.7.1', text: 'message refused: archive attachment cannot be checked' },
   spam: { code: 554, enhanced: '5.7.1', text: 'message refused as spam' },
+  'dmarc-reject': { code: 550, enhanced: '5.7.1', text: "message refused by its sender domain's DMARC policy" },
   // backends
   'no-backend': { code: 451, enhanced: '4.3.2', text: 'no mail server available, try again later' },
   'backend-failed': { code: 451, enhanced: '4.4.2', text: 'mail server connection failed, try again later' },
@@ -80,13 +83,17 @@ export const REPLIES = {
 
 export type ReplyReason = keyof typeof REPLIES;
 
-/** The reply for a reason; `detail` is appended so the client sees which limit fired and why. */
+/**
+ * The reply for a reason; `detail` is appended so the client sees which limit fired
+ * and why (or fills the `%s` of a text that has one).
+ */
 export function reply(reason: ReplyReason, detail?: string): Reply {
   const entry: Entry = REPLIES[reason];
+  const text = entry.text.includes('%s') ? entry.text.replace('%s', detail ?? 'a while') : detail ? `${entry.text} (${detail})` : entry.text;
   return {
     code: entry.code,
     enhanced: entry.enhanced,
-    text: detail ? `${entry.text} (${detail})` : entry.text,
+    text,
     reason,
     close: entry.close,
   };

@@ -8,7 +8,7 @@ import type { PlannedMessage } from './plan.ts';
 
 export const ID_HEADER = 'X-Attitude-Id';
 
-export type Flavour = 'legit' | 'spam' | 'worm';
+export type Flavour = 'legit' | 'spam' | 'worm' | 'fraud';
 
 const WORDS = ['the', 'report', 'meeting', 'invoice', 'quarter', 'schedule', 'please', 'review', 'attached', 'project', 'team', 'update', 'thanks', 'regards', 'budget', 'draft', 'customer', 'order', 'delivery', 'tomorrow', 'agenda', 'notes', 'call', 'follow', 'up'];
 const SPAM_WORDS = ['cheap', 'offer', 'winner', 'free', 'click', 'now', 'limited', 'bonus', 'casino', 'pills', 'discount', 'unsubscribe', 'urgent', 'prize'];
@@ -39,14 +39,15 @@ function base64Lines(random: Random, bytes: number, magic: string): string[] {
 
 export function buildMessage(m: PlannedMessage, flavour: Flavour, date = new Date()): BuiltMessage {
   const random = rng(m.id, 'content');
-  const senderDomain = m.from.split('@')[1] ?? 'sender.test';
+  const author = m.headerFrom ?? m.from;
+  const senderDomain = author.split('@')[1] ?? 'sender.test';
   const boundary = `=_attitude_${m.id.replace(/[^A-Za-z0-9]/g, '')}`;
   const multipart = m.attachments.length > 0;
-  const head: string[] = [`From: <${m.from}>`, `To: ${m.to.slice(0, 3).map((a) => `<${a}>`).join(', ')}${m.to.length > 3 ? ', undisclosed-recipients:;' : ''}`];
+  const head: string[] = [`From: <${author}>`, `To: ${m.to.slice(0, 3).map((a) => `<${a}>`).join(', ')}${m.to.length > 3 ? ', undisclosed-recipients:;' : ''}`];
   if (flavour === 'spam') {
     head.push(`Subject: ${line(random, SPAM_WORDS, 40)}!!!`);
   } else {
-    head.push(`Subject: ${flavour === 'worm' ? 'Your invoice' : line(random, WORDS, 40)}`, `Date: ${date.toUTCString().replace('GMT', '+0000')}`, `Message-ID: <${m.id}@${senderDomain}>`);
+    head.push(`Subject: ${flavour === 'worm' ? 'Your invoice' : flavour === 'fraud' ? 'Urgent: wire transfer today' : line(random, WORDS, 40)}`, `Date: ${date.toUTCString().replace('GMT', '+0000')}`, `Message-ID: <${m.id}@${senderDomain}>`);
   }
   head.push(`${ID_HEADER}: ${m.id}`, 'MIME-Version: 1.0');
   head.push(multipart ? `Content-Type: multipart/mixed; boundary="${boundary}"` : 'Content-Type: text/plain; charset=us-ascii');
@@ -54,7 +55,14 @@ export function buildMessage(m: PlannedMessage, flavour: Flavour, date = new Dat
 
   const parts: string[] = [];
   if (multipart) parts.push(`--${boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n`);
-  const intro = flavour === 'worm' ? 'Please find the invoice attached. Open it to see the details.' : flavour === 'spam' ? 'LIMITED OFFER, click below!' : 'Hello,';
+  const intro =
+    flavour === 'worm'
+      ? 'Please find the invoice attached. Open it to see the details.'
+      : flavour === 'spam'
+        ? 'LIMITED OFFER, click below!'
+        : flavour === 'fraud'
+          ? 'I need you to wire 48,000 EUR to the account below before noon. Keep this between us.'
+          : 'Hello,';
   parts.push(intro + '\r\n');
   if (flavour === 'spam') for (let i = 0; i < 8; i++) parts.push(`http://deals${int(random, 1, 999)}.spam.test/offer?id=${int(random, 1, 99999)}\r\n`);
   const tail: string[] = [];

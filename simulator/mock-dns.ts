@@ -25,6 +25,13 @@ export function reverseName(ip: string): string {
 
 const key = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
+/** A TXT record's text as DNS character-strings of at most 255 bytes (a DKIM key is longer). */
+function characterStrings(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += 255) out.push(text.slice(i, i + 255));
+  return out.length ? out : [''];
+}
+
 export class MockDns {
   private readonly records = new Map<string, DnsRecord[]>();
   private udp: dgram.Socket | null = null;
@@ -109,7 +116,7 @@ export class MockDns {
     const known = this.records.get(key(question.name));
     const answers = (known ?? [])
       .filter((r) => r.type === question.type)
-      .map((r) => ({ name: question.name, type: r.type, ttl: 60, class: 'IN' as const, data: r.type === 'TXT' ? [r.data] : r.data }));
+      .map((r) => ({ name: question.name, type: r.type, ttl: 60, class: 'IN' as const, data: r.type === 'TXT' ? characterStrings(r.data) : r.data }));
     return packet.encode({
       id: query.id,
       type: 'response',

@@ -12,7 +12,10 @@ export interface PlannedMessage {
   t: number;
   client: number;
   id: string;
+  /** the envelope sender */
   from: string;
+  /** the From header when it is not the envelope sender (a spoofer's victim) */
+  headerFrom?: string;
   to: string[];
   /** target size of the whole message in bytes */
   size: number;
@@ -58,7 +61,7 @@ interface ActorPlanOf<K extends ActorKind> {
   spec: ActorSpecOf<K>;
 }
 
-export type MailerPlan = ActorPlanOf<'legit' | 'spammer' | 'worm'> & { spec: MailerSpec; messages: PlannedMessage[] };
+export type MailerPlan = ActorPlanOf<'legit' | 'spammer' | 'worm' | 'spoofer'> & { spec: MailerSpec; messages: PlannedMessage[] };
 export type HolderPlan = ActorPlanOf<'flood' | 'slowloris'> & { connections: PlannedHold[] };
 export type TalkerPlan = ActorPlanOf<'early-talker'> & { connections: PlannedConnection[] };
 export type ProberPlan = ActorPlanOf<'relay-prober'> & { probes: PlannedProbe[] };
@@ -99,7 +102,8 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
     switch (spec.kind) {
       case 'legit':
       case 'spammer':
-      case 'worm': {
+      case 'worm':
+      case 'spoofer': {
         const times = arrivalTimes(random, spec.arrival, spec.rate, from, to);
         return { ...base, kind: spec.kind, spec, messages: times.map((t, seq) => plannedMessage(random, spec, clients.length, t, seq)) } as MailerPlan;
       }
@@ -163,12 +167,16 @@ function plannedMessage(random: Random, spec: MailerSpec, clients: number, t: nu
   const to = new Set<string>();
   while (to.size < count) to.add(`${pick(random, LOCAL_PARTS)}${int(random, 1, 9999)}@${pick(random, spec.domains)}`);
   const senderDomain = spec.senderDomain ?? `${spec.name}.sender.test`;
-  const from = spec.kind === 'legit' ? `${spec.name}${client + 1}@${senderDomain}` : `${pick(random, LOCAL_PARTS)}${int(random, 1, 99999)}@${senderDomain}`;
+  let from = spec.kind === 'legit' ? `${spec.name}${client + 1}@${senderDomain}` : `${pick(random, LOCAL_PARTS)}${int(random, 1, 99999)}@${senderDomain}`;
+  // a spoofer claims its victim in From; in the envelope too unless it has a domain of its own
+  const headerFrom = spec.kind === 'spoofer' ? spec.impersonate : undefined;
+  if (spec.kind === 'spoofer' && !spec.senderDomain) from = spec.impersonate;
   return {
     t,
     client,
     id: `${spec.name}-${seq + 1}`,
     from,
+    ...(headerFrom ? { headerFrom } : {}),
     to: [...to],
     size: draw(random, spec.size),
     attachments: spec.attachments.map((name) => ({ name, size: draw(random, spec.attachmentSize) })),
@@ -181,6 +189,7 @@ export function planSize(actor: ActorPlan): number {
     case 'legit':
     case 'spammer':
     case 'worm':
+    case 'spoofer':
       return actor.messages.length;
     case 'flood':
     case 'slowloris':

@@ -6,7 +6,7 @@ import type { Worker } from 'node:cluster';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { AcquireResult, CounterStore, HitResult } from '../store/store.ts';
 
-type Op = 'hit' | 'acquire' | 'release' | 'current';
+type Op = 'hit' | 'acquire' | 'release' | 'current' | 'remember' | 'increment' | 'count';
 
 interface Request {
   attitudeStore: 'request';
@@ -59,6 +59,15 @@ export class IpcStore implements CounterStore {
   current(key: string): Promise<number> {
     return this.call('current', [key]);
   }
+  remember(key: string, value: number, ttlMs: number): Promise<number> {
+    return this.call('remember', [key, value, ttlMs]);
+  }
+  increment(key: string, ttlMs: number): Promise<number> {
+    return this.call('increment', [key, ttlMs]);
+  }
+  count(key: string): Promise<number> {
+    return this.call('count', [key]);
+  }
   async close(): Promise<void> {
     this.channel.off('message', this.onMessage);
   }
@@ -106,6 +115,17 @@ export class IpcStoreServer {
           break;
         case 'current':
           result = await this.store.current(key);
+          break;
+        case 'remember': {
+          const [, value, ttl] = msg.args as [string, number, number];
+          result = await this.store.remember(key, value, ttl);
+          break;
+        }
+        case 'increment':
+          result = await this.store.increment(key, (msg.args as [string, number])[1]);
+          break;
+        case 'count':
+          result = await this.store.count(key);
           break;
       }
       return { attitudeStore: 'response', id: msg.id, result };

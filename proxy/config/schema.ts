@@ -138,6 +138,26 @@ export const proxyConfigSchema = z.strictObject({
       cache: duration().default(3_600_000),
     })
     .prefault({}),
+  // Postgrey's triplet greylisting at RCPT: real MTAs retry a 4xx, most spam bots do not
+  greylist: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      // a new (client network, sender, recipient) triplet is told 450 until this has passed
+      delay: duration().default(300_000),
+      // a triplet (and a client's passes) not seen for this long is forgotten
+      expire: duration().default(35 * 86_400_000),
+      key: z.enum(['network', 'address']).default('network'),
+      // a client network (or address) that passed this many times skips greylisting (0: never)
+      autoAllow: z.number().int().min(0).default(5),
+    })
+    .prefault({}),
+  // sender authentication with mailauth (SPF at MAIL FROM, DKIM and DMARC after the dot)
+  senders: z
+    .strictObject({
+      spf: z.enum(['off', 'tag', 'reject']).default('off'),
+      dmarc: z.enum(['off', 'tag', 'enforce']).default('off'),
+    })
+    .prefault({}),
   // the resolver the proxy's own lookups use (DESIGN.md "Reputation, greylisting, sender authentication")
   dns: z
     .strictObject({

@@ -108,7 +108,29 @@ export async function recipientRate(ctx: PolicyContext): Promise<PolicyVerdict> 
   return limitRate(ctx, `rcpt-rate:${clientKey(ctx.clientIp)}`, ctx.config.messages.recipientRate, 'recipient-rate');
 }
 
+/**
+ * Postgrey's greylisting: a new (client network, sender, recipient) triplet is told
+ * 450 until `delay` has passed since it was first seen; a real MTA retries and gets
+ * through, a bot that sends once and moves on does not. A client network that passed
+ * `autoAllow` times skips it; authenticated users and relay.clients networks too.
+ */
+export async function greylist(ctx: PolicyContext): Promise<PolicyVerdict> {
+  const g = ctx.config.greylist;
+  if (!g.enabled || ctx.recipient === undefined || ctx.session?.authenticated) return CONTINUE;
+  if (cidrList(ctx.config.relay.clients).matches(ctx.clientIp)) return CONTINUE;
+  const who = g.key === 'network' ? networkKey(ctx.clientIp, ctx.config.connections.networkPrefix) : clientKey(ctx.clientIp);
+  const passes = `grey-passed:${who}`;
+  if (g.autoAllow > 0 && (await ctx.store.count(passes)) >= g.autoAllow) return CONTINUE;
+  const triplet = `grey:${who}|${(ctx.sender ?? '').toLowerCase()}|${ctx.recipient.toLowerCase()}`;
+  const first = await ctx.store.remember(triplet, ctx.now, g.expire);
+  const waited = ctx.now - first;
+  if (waited < g.delay) return refuse('greylisted', `${Math.ceil((g.delay - waited) / 1000)} s`);
+  if (g.autoAllow > 0) await ctx.store.increment(passes, g.expire);
+  return CONTINUE;
+}
+
 export const CONNECT_POLICIES: readonly Policy[] = [denyList, allowList, globalConnections, perClientConnections, perNetworkConnections, connectionRate, networkRate];
 export const MAIL_POLICIES: readonly Policy[] = [messageRate, senderRate];
 // Relay first: a refused relay attempt must not use up the client's recipient rate.
-export const RCPT_POLICIES: readonly Policy[] = [relayAuthorization, maxRecipients, recipientRate];
+// Greylisting last: what a limit refuses anyway is not worth a triplet.
+export const RCPT_POLICIES: readonly Policy[] = [relayAuthorization, maxRecipients, recipientRate, greylist];

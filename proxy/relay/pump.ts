@@ -27,7 +27,11 @@ export interface MessageSource {
   resume(): void;
 }
 
-export function pump(source: MessageSource, stages: readonly Stage[], sink: DataSink): Promise<void> {
+/**
+ * `beforeEnd`: awaited after the last chunk, before the stages give up what they hold
+ * (verdicts that need the whole message and DNS, such as DMARC); a throw refuses the message.
+ */
+export function pump(source: MessageSource, stages: readonly Stage[], sink: DataSink, beforeEnd?: () => Promise<void>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const finish = (err?: Error | null) => {
@@ -63,8 +67,12 @@ export function pump(source: MessageSource, stages: readonly Stage[], sink: Data
         return false;
       },
       end: () => {
-        const sent = send(null);
-        finish(sent instanceof Error ? sent : null);
+        const flush = () => {
+          const sent = send(null);
+          finish(sent instanceof Error ? sent : null);
+        };
+        if (!beforeEnd) return flush();
+        beforeEnd().then(flush, (err: Error) => finish(err));
       },
       fail: (err) => finish(err),
     });

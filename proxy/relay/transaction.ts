@@ -26,9 +26,12 @@ import type { ClientIdentity } from './identity.ts';
 import type { Cancellation, Lease } from './pool.ts';
 import { pump, type MessageSource } from './pump.ts';
 import type { SmtpReply } from './smtp-client.ts';
+import type { SpfVerdict } from '../senders.ts';
 
 export interface TransactionOptions {
   balancer: Balancer;
+  /** the sender's SPF verdict at MAIL (null: not checked), for the message's authentication */
+  spf?: SpfVerdict | null;
   who: ClientIdentity;
   /** the envelope sender as judged (normalized), '' for the null sender */
   sender: string;
@@ -81,6 +84,10 @@ export class RelayTransaction implements Cancellation {
     return this.o.sender;
   }
 
+  get spf(): SpfVerdict | null {
+    return this.o.spf ?? null;
+  }
+
   /** opened with SMTPUTF8: its addresses may be non-ASCII */
   get smtputf8(): boolean {
     return this.o.mailParams.includes('SMTPUTF8');
@@ -113,13 +120,13 @@ export class RelayTransaction implements Cancellation {
    * on the final dot. After DATA began there is no failover: a backend that fails now
    * gets the client a 451, and the client retries.
    */
-  async streamData(message: MessageSource, stages: readonly Stage[], endsWithCrlf: () => boolean): Promise<StepResult> {
+  async streamData(message: MessageSource, stages: readonly Stage[], endsWithCrlf: () => boolean, beforeEnd?: () => Promise<void>): Promise<StepResult> {
     const lease = this.lease;
     if (!lease || this.ended) return { ok: false, reply: this.ended ? gone() : reply('backend-failed', 'no backend connection') };
     const client = lease.client;
     this.busy = true;
     try {
-      await pump(message, stages, client.dataSink());
+      await pump(message, stages, client.dataSink(), beforeEnd);
     } catch (err) {
       // never let the backend see a final dot for a message we did not get whole or refused
       this.busy = false;

@@ -83,12 +83,17 @@ const HANDLERS: Record<string, Handler> = {
     if (refusal) return s.refuse('mail', refusal);
     // the backend is told who the client is when the connection is leased: its name must be known by then
     if (s.named) await s.named;
+    const spf = await s.ctx.senders.spf(s.ip, s.helo, sender.address);
+    if (s.isClosed) return;
+    const spfRefusal = s.ctx.senders.spfRefusal(spf);
+    if (spfRefusal) return s.refuse('mail', spfRefusal);
     const passOn = [...parsed.params].filter(([k]) => k !== 'AUTH').map(([k, v]) => (v === true ? k : `${k}=${v}`));
     const tx = new RelayTransaction({
       balancer: s.ctx.balancer(),
       who: s.identity,
       sender: sender.address,
       mailParams: passOn,
+      spf,
       dataTimeout: config.backends.dataTimeout,
       onFailover: (backend, why) => s.ctx.events.emit('failover', { backend: backend.name, why }),
     });
@@ -117,7 +122,7 @@ const HANDLERS: Record<string, Handler> = {
     if (parsed.path === '') return s.send(reply('bad-address', 'a recipient cannot be empty'));
     const rcpt = normalizePath(parsed.path, tx.smtputf8);
     if (!rcpt.ok) return s.send(reply(rcpt.reason, rcpt.detail));
-    const refusal = await s.ctx.defenses.checkRcpt(s.ip, rcpt.address, { authenticated: !!s.user, recipients: tx.recipients.length });
+    const refusal = await s.ctx.defenses.checkRcpt(s.ip, tx.sender, rcpt.address, { authenticated: !!s.user, recipients: tx.recipients.length });
     if (s.isClosed) return;
     if (refusal) return s.refuse('rcpt', refusal);
     const result = await tx.addRecipient(rcpt.address);
@@ -145,13 +150,15 @@ const HANDLERS: Record<string, Handler> = {
     await s.send({ code: 354, enhanced: '', text: 'End data with <CR><LF>.<CR><LF>' });
     const config = s.ctx.config();
     const id = `${s.id}.${s.transactions}`;
-    const inspection = s.ctx.defenses.inspect(s.ip, { from: tx.sender, to: tx.recipients });
+    const auth = s.ctx.senders.message(tx.spf);
+    const inspection = s.ctx.defenses.inspect(s.ip, { from: tx.sender, to: tx.recipients }, auth?.stage);
     const trace = receivedHeader({ helo: s.helo, clientIp: s.ip, hostname: config.hostname, protocol: protocolOf(s), id, recipients: tx.recipients });
     const tag = s.reputationTag ? `X-Attitude-Reputation: ${s.reputationTag}\r\n` : '';
-    const hold = new HoldBack(HOLD_BYTES, (complete) => trace + tag + inspection.headers(complete));
+    // our own headers go on top; what needs the whole message (spam score, DKIM, DMARC) only when it fits the hold-back
+    const hold = new HoldBack(HOLD_BYTES, (complete) => trace + (complete ? (auth?.header() ?? '') : '') + tag + inspection.headers(complete));
     const stuffer = new DotStuffer();
     const message = s.reader.message();
-    const result = await tx.streamData(message, [...inspection.stages, hold, stuffer], () => stuffer.endsWithCrlf());
+    const result = await tx.streamData(message, [...inspection.stages, hold, stuffer], () => stuffer.endsWithCrlf(), auth?.finish);
     const end = await message.finished();
     s.tx = null;
     report(s, tx, result, { id, size: inspection.size(), messageId: inspection.messageId() });

@@ -14,6 +14,7 @@ import { formatDuration } from '../config/units.ts';
 import type { Defenses, ErrorCount } from '../defenses.ts';
 import type { Dns } from '../dns.ts';
 import type { Pressure, Sheddable } from '../pressure.ts';
+import type { SenderAuth } from '../senders.ts';
 import type { ProxyEmitter, Stage } from '../events.ts';
 import type { ClientIdentity } from '../relay/identity.ts';
 import type { RelayTransaction } from '../relay/transaction.ts';
@@ -32,6 +33,7 @@ export interface SessionContext {
   sessions: Sessions;
   dns: Dns;
   pressure: Pressure;
+  senders: SenderAuth;
   /** the certificate for STARTTLS now (null: no TLS) */
   secureContext: () => tls.SecureContext | null;
 }

@@ -28,11 +28,21 @@ interface Window {
 export interface MemoryStoreOptions {
   /** Minimum number of operations between two sweeps of expired keys. */
   sweepEvery?: number;
+  /** Remembered values and counters kept at most (greylisting triplets); past it the least recently used go. */
+  maxValues?: number;
+}
+
+interface Kept {
+  value: number;
+  until: number;
 }
 
 export class MemoryStore implements CounterStore {
   private readonly windows = new Map<string, Window>();
   private readonly slots = new Map<string, number>();
+  /** remembered values and counters, least recently used first */
+  private readonly kept = new Map<string, Kept>();
+  private readonly maxValues: number;
   private readonly sweepEvery: number;
   private opsSinceSweep = 0;
   private sweepAfter: number;
@@ -42,6 +52,7 @@ export class MemoryStore implements CounterStore {
     options: MemoryStoreOptions = {},
   ) {
     this.sweepEvery = options.sweepEvery ?? 1024;
+    this.maxValues = options.maxValues ?? 100_000;
     this.sweepAfter = this.sweepEvery;
   }
 
@@ -94,14 +105,44 @@ export class MemoryStore implements CounterStore {
     return this.slots.get(key) ?? 0;
   }
 
+  async remember(key: string, value: number, ttlMs: number): Promise<number> {
+    const kept = this.live(key);
+    return this.keep(key, kept ? kept.value : value, ttlMs);
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    return this.keep(key, (this.live(key)?.value ?? 0) + 1, ttlMs);
+  }
+
+  async count(key: string): Promise<number> {
+    return this.live(key)?.value ?? 0;
+  }
+
+  private live(key: string): Kept | undefined {
+    const k = this.kept.get(key);
+    if (k && k.until <= this.clock()) {
+      this.kept.delete(key);
+      return undefined;
+    }
+    return k;
+  }
+
+  private keep(key: string, value: number, ttlMs: number): number {
+    this.kept.delete(key);
+    this.kept.set(key, { value, until: this.clock() + ttlMs });
+    while (this.kept.size > this.maxValues) this.kept.delete(this.kept.keys().next().value!);
+    return value;
+  }
+
   async close(): Promise<void> {
     this.windows.clear();
     this.slots.clear();
+    this.kept.clear();
   }
 
-  /** Keys held in memory (rate windows + concurrency counters): for tests and /state. */
+  /** Keys held in memory (rate windows, concurrency counters, remembered values): for tests and /state. */
   get size(): number {
-    return this.windows.size + this.slots.size;
+    return this.windows.size + this.slots.size + this.kept.size;
   }
 
   private tick(): void {

@@ -89,7 +89,25 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZCOUNT', KEYS[1], now, '+inf')
 `;
 
+const REMEMBER = `
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1])
+  v = ARGV[1]
+end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return v
+`;
+
+const INCREMENT = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+return n
+`;
+
 type Scripted = Redis & {
+  attitudeRemember(key: string, value: number, ttl: number): Promise<string>;
+  attitudeIncrement(key: string, ttl: number): Promise<number>;
   attitudeHit(key: string, limit: number, windowMs: number, cost: number): Promise<[number, string, number]>;
   attitudeAcquire(key: string, limit: number, member: string, ttl: number): Promise<[number, number]>;
   attitudeRenew(key: string, ttl: number, ...members: string[]): Promise<number>;
@@ -127,6 +145,8 @@ export class RedisStore implements CounterStore {
     this.redis.defineCommand('attitudeAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     this.redis.defineCommand('attitudeRenew', { numberOfKeys: 1, lua: RENEW });
     this.redis.defineCommand('attitudeCurrent', { numberOfKeys: 1, lua: CURRENT });
+    this.redis.defineCommand('attitudeRemember', { numberOfKeys: 1, lua: REMEMBER });
+    this.redis.defineCommand('attitudeIncrement', { numberOfKeys: 1, lua: INCREMENT });
     this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.slotTtlMs / 3)));
     this.renewTimer.unref();
   }
@@ -206,6 +226,34 @@ export class RedisStore implements CounterStore {
       () => this.fallback.current(key),
     );
     return value;
+  }
+
+  async remember(key: string, value: number, ttlMs: number): Promise<number> {
+    const { value: kept } = await this.run(
+      async () => Number(await this.redis.attitudeRemember(this.valueKey(key), value, ttlMs)),
+      () => this.fallback.remember(key, value, ttlMs),
+    );
+    return kept;
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const { value } = await this.run(
+      () => this.redis.attitudeIncrement(this.valueKey(key), ttlMs),
+      () => this.fallback.increment(key, ttlMs),
+    );
+    return value;
+  }
+
+  async count(key: string): Promise<number> {
+    const { value } = await this.run(
+      async () => Number((await this.redis.get(this.valueKey(key))) ?? 0),
+      () => this.fallback.count(key),
+    );
+    return value;
+  }
+
+  private valueKey(key: string): string {
+    return `attitude:value:{${key}}`;
   }
 
   private slotKey(key: string): string {

@@ -31,6 +31,16 @@ export interface CounterStore {
   release(key: string): Promise<void>;
   /** Slots held for key. */
   current(key: string): Promise<number>;
+  /**
+   * Keeps `value` under `key` unless a value is there already; either way the key lives
+   * `ttlMs` longer (it expires when not asked about for that long). Returns the value
+   * kept: the first one. Atomic. (Greylisting's "first seen" of a triplet.)
+   */
+  remember(key: string, value: number, ttlMs: number): Promise<number>;
+  /** Adds one to a counter that lives `ttlMs` after its last change; returns the new count. Atomic. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  /** A counter's value, 0 when there is none. */
+  count(key: string): Promise<number>;
   close(): Promise<void>;
   /** Resolves when a remote store is connected; rejects when it cannot be reached at start. */
   ready?(): Promise<void>;

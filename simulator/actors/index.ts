@@ -9,6 +9,7 @@ import { runRelayProber } from './relay-prober.ts';
 import { runSlowloris } from './slowloris.ts';
 import { runSmuggler } from './smuggler.ts';
 import { runSpammer } from './spammer.ts';
+import { runSpoofer } from './spoofer.ts';
 import { runWorm } from './worm.ts';
 
 type Runner = (ctx: ActorContext<never>) => Promise<void>;
@@ -17,6 +18,7 @@ export const ACTORS: Record<ActorKind, Runner> = {
   legit: runLegit as Runner,
   spammer: runSpammer as Runner,
   worm: runWorm as Runner,
+  spoofer: runSpoofer as Runner,
   flood: runFlood as Runner,
   slowloris: runSlowloris as Runner,
   'early-talker': runEarlyTalker as Runner,

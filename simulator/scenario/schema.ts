@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { duration, hostPort, rate } from '../../proxy/config/fields.ts';
 import { countRange, durationRange, sizeRange, fixed } from './ranges.ts';
 
-export const ACTOR_KINDS = ['legit', 'spammer', 'worm', 'flood', 'slowloris', 'early-talker', 'relay-prober', 'smuggler'] as const;
+export const ACTOR_KINDS = ['legit', 'spammer', 'worm', 'spoofer', 'flood', 'slowloris', 'early-talker', 'relay-prober', 'smuggler'] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
 
 export const SMUGGLING_VARIANTS = [
@@ -114,6 +114,14 @@ export const actorSchemas = {
     attachments: z.array(z.string().min(1)).default(['invoice.pdf.exe']),
     attachmentSize: sizeRange().default({ min: 20 * 1024, max: 60 * 1024, dist: 'uniform' }),
   }),
+  // CEO fraud: mail in the name of a domain whose SPF and DMARC records do not list the
+  // sender; it goes through a real mail service that retries, so only authentication stops it
+  spoofer: z.strictObject({
+    kind: z.literal('spoofer'),
+    ...mailer({ recipients: [1, 2], size: [1024, 4096], connections: 1, reuse: 1, retry: true }),
+    /** the address the From header claims */
+    impersonate: z.string().regex(/^[^@\s]+@[A-Za-z0-9.-]+$/, 'expected an address like ceo@bank.test').default('ceo@bank.test'),
+  }),
   flood: z.strictObject({
     kind: z.literal('flood'),
     ...common,
@@ -170,7 +178,7 @@ export const actorSchemas = {
 
 export type ActorSpecOf<K extends ActorKind> = z.output<(typeof actorSchemas)[K]>;
 export type ActorSpec = { [K in ActorKind]: ActorSpecOf<K> }[ActorKind];
-export type MailerSpec = ActorSpecOf<'legit'> | ActorSpecOf<'spammer'> | ActorSpecOf<'worm'>;
+export type MailerSpec = ActorSpecOf<'legit'> | ActorSpecOf<'spammer'> | ActorSpecOf<'worm'> | ActorSpecOf<'spoofer'>;
 
 export const backendSchema = z.strictObject({
   name: name(),

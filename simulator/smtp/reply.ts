@@ -32,7 +32,8 @@ export class ReplyReader {
 }
 
 const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})\s+/;
-const KNOWN = Object.entries(REPLIES).map(([reason, r]) => ({ reason, code: r.code as number, text: r.text as string }));
+// a text with a %s placeholder is known by what comes before it
+const KNOWN = Object.entries(REPLIES).map(([reason, r]) => ({ reason, code: r.code as number, text: (r.text as string).split('%s')[0] }));
 
 export function reasonOf(code: number, text: string): string | null {
   const body = text.replace(ENHANCED, '');

@@ -165,6 +165,9 @@ export function slowStore(inner: CounterStore, delayMs: number): CounterStore {
     acquire: (key, limit) => later(inner.acquire(key, limit)),
     release: (key) => inner.release(key),
     current: (key) => inner.current(key),
+    remember: (key, value, ttl) => later(inner.remember(key, value, ttl)),
+    increment: (key, ttl) => later(inner.increment(key, ttl)),
+    count: (key) => later(inner.count(key)),
     close: () => inner.close(),
   };
 }

@@ -142,3 +142,26 @@ describe('worm', () => {
     expect(mocks[0].received).toHaveLength(0);
   });
 });
+
+describe('spoofer', () => {
+  it("claims its victim in From, and in MAIL FROM unless it has a domain of its own", async () => {
+    mocks = [await new MockBackend({ name: 'mx1' }).start()];
+    const r = await runActors({
+      actors: [
+        { name: 'envelope', kind: 'spoofer', clients: 1, arrival: { type: 'bursts', every: '10s', size: 2, spread: '100ms' } },
+        { name: 'lookalike', kind: 'spoofer', clients: 1, senderDomain: 'mail.lookalike.test', impersonate: 'cfo@bank.test', arrival: { type: 'bursts', every: '10s', size: 2, spread: '100ms' } },
+      ],
+      targets: [at(mocks[0])],
+      backends: mocks,
+      duration: '1s',
+    });
+    expect(r.ledger.actors.map((a) => a.messages.delivered)).toEqual([2, 2]);
+    const sent = (from: RegExp) => mocks[0].received.filter((m) => from.test(m.from));
+    const envelope = sent(/^ceo@bank\.test$/);
+    const lookalike = sent(/@mail\.lookalike\.test$/);
+    expect([envelope.length, lookalike.length]).toEqual([2, 2]);
+    expect(envelope[0].raw.toString('latin1')).toMatch(/^From: .*<?ceo@bank\.test>?\r$/m);
+    expect(lookalike[0].raw.toString('latin1')).toMatch(/^From: .*<?cfo@bank\.test>?\r$/m);
+    expect(lookalike[0].raw.toString('latin1')).toMatch(/^Subject: Urgent: wire transfer today\r$/m);
+  });
+});

@@ -45,6 +45,39 @@ describe.skipIf(toolsMissing('redis-server'))('redis store', () => {
     expect(refused.retryAfterMs).toBeLessThanOrEqual(120_000);
   });
 
+  it('two instances share remembered values and counters, and they expire', async () => {
+    redis = await startRedis();
+    const a = await store();
+    const b = await store();
+    expect(await a.remember('grey:t', 1000, 300)).toBe(1000);
+    expect(await b.remember('grey:t', 5000, 300)).toBe(1000);
+    expect(await a.increment('grey-passed:n', 60_000)).toBe(1);
+    expect(await b.increment('grey-passed:n', 60_000)).toBe(2);
+    expect(await a.count('grey-passed:n')).toBe(2);
+    expect(await b.count('nothing')).toBe(0);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await b.remember('grey:t', 5000, 300)).toBe(5000);
+  });
+
+  it('greylisting across two proxy instances: a triplet greylisted by one passes the other after the delay', async () => {
+    redis = await startRedis();
+    mocks = await backends(1);
+    const config = { store: redis.url, relay: { domains: ['example.test'], clients: [] }, greylist: { enabled: true, delay: '700ms', autoAllow: 0 } };
+    proxies.push(await proxyFor(mocks, config), await proxyFor(mocks, config));
+    const send = async (p: Proxy) => {
+      const c = await RawClient.connect(p.address.port, '127.0.31.7');
+      await c.read();
+      const r = await c.send('a@sender.test', ['b@example.test'], 'Subject: grey\r\n\r\nhello\r\n');
+      c.close();
+      return r;
+    };
+    expect(await send(proxies[0])).toMatchObject({ code: 450, text: expect.stringMatching(/^4\.7\.1 greylisted, try again in 1 s$/) });
+    expect((await send(proxies[1]))?.code).toBe(450);
+    await new Promise((r) => setTimeout(r, 800));
+    expect((await send(proxies[1]))?.code).toBe(250);
+    expect(mocks[0].received).toHaveLength(1);
+  });
+
   it('the slots of an instance that died expire by themselves', async () => {
     redis = await startRedis();
     const dead = await store({ slotTtlMs: 300 });

@@ -41,7 +41,7 @@ describe('attitude replay', () => {
     for (const [name, b] of Object.entries<{ received: number }>(summary.backends)) expect(r.stdout).toMatch(new RegExp(`${name} +127\\.0\\.0\\.1:\\d+ +received ${b.received} `));
     const l = summary.ledger;
     expect(r.stdout).toContain(`LEDGER   accepted by proxy ${l.acceptedByProxy}  received by backends ${l.receivedByBackends}  lost ${l.lost}  duplicates ${l.duplicates}`);
-    expect(r.stdout).toMatch(/too-many-recipients +452 4\.5\.3 +refused \d+ recipients/);
+    expect(r.stdout).toMatch(/greylisted +450 4\.7\.1 +refused \d+ recipients/);
     expect(r.stdout).toContain(summary.passed ? '✓ all thresholds passed' : '✗ some thresholds failed');
   }, 30_000);
 

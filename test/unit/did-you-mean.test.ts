@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { closest, editDistance, knownKeysAt } from '../../proxy/config/did-you-mean.ts';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
-import { InvalidFileError } from '../../proxy/config/problems.ts';
 import { proxyConfigSchema } from '../../proxy/config/schema.ts';
 import { parseScenario } from '../../simulator/scenario/parse.ts';
 import { actorSchemas } from '../../simulator/scenario/schema.ts';
+import { problems } from '../helpers/problems.ts';
 
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InvalidFileError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  throw new Error('expected the file to be refused');
-}
 
 const server = { name: 'mx1', address: '127.0.0.1:2601' };
 
@@ -107,7 +98,7 @@ describe('did you mean, in the problems of a file', () => {
         'backends[0].latncy: unknown key (did you mean latency?)',
         'actors[0].retry.atfer: unknown key (did you mean after?)',
         'actors[0].recipeints: unknown key (did you mean recipients?)',
-        'actors[1].kind: expected one of legit, spammer, worm, flood, slowloris, early-talker, relay-prober, smuggler, got "spamer" (did you mean spammer?)',
+        'actors[1].kind: expected one of legit, spammer, worm, spoofer, flood, slowloris, early-talker, relay-prober, smuggler, got "spamer" (did you mean spammer?)',
         'actors[2].connection: unknown key (did you mean connections?)',
       ]),
     );

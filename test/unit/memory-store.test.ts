@@ -174,3 +174,25 @@ describe('MemoryStore memory bound', () => {
     expect(await store.current('b')).toBe(0);
   });
 });
+
+describe('remembered values and counters', () => {
+  it('keeps the first value, expires what is not asked about, and keeps at most maxValues', async () => {
+    const t = { now: 0 };
+    const s = new MemoryStore(() => t.now, { maxValues: 2 });
+    expect(await s.remember('a', 1, 100)).toBe(1);
+    expect(await s.remember('a', 2, 100)).toBe(1);
+    t.now = 90;
+    expect(await s.remember('a', 3, 100)).toBe(1); // asked about: lives on
+    t.now = 180;
+    expect(await s.count('a')).toBe(1);
+    t.now = 300;
+    expect(await s.count('a')).toBe(0);
+    expect(await s.increment('n', 1000)).toBe(1);
+    expect(await s.increment('n', 1000)).toBe(2);
+    await s.remember('x', 1, 1000);
+    await s.remember('y', 1, 1000);
+    // the least recently used of three went
+    expect(await s.count('n')).toBe(0);
+    expect(s.size).toBe(2);
+  });
+});

@@ -6,6 +6,7 @@ import {
   connectionRate,
   denyList,
   globalConnections,
+  greylist,
   MAIL_POLICIES,
   maxRecipients,
   messageRate,
@@ -252,5 +253,46 @@ describe('RCPT policies', () => {
     for (let i = 0; i < 10; i++) expect(await runPolicies(RCPT_POLICIES, ctx({ session, recipient: 'x@elsewhere.test' }))).toMatchObject({ reason: 'relay-denied' });
     for (let i = 0; i < 4; i++) expect(await runPolicies(RCPT_POLICIES, ctx({ session, recipient: `u${i}@example.test` }))).toEqual(CONTINUE);
     expect(await recipientRate(ctx())).toMatchObject({ reason: 'recipient-rate' });
+  });
+});
+
+describe('greylisting (Postgrey)', () => {
+  const grey = (overrides: Record<string, unknown> = {}) =>
+    setup({ relay: { domains: ['example.test'], clients: [] }, greylist: { enabled: true, delay: '5m', expire: '1d', autoAllow: 2, ...overrides } });
+  const rcpt = (ctx: ReturnType<typeof setup>['ctx'], ip: string, sender: string, recipient: string) => ctx({ clientIp: ip, sender, recipient, session: { authenticated: false, recipients: 0 } });
+
+  it('tells a new triplet 450 4.7.1 until the delay has passed, then lets it through', async () => {
+    const { ctx, t } = grey();
+    expect(await greylist(rcpt(ctx, '203.0.113.9', 'a@sender.test', 'b@example.test'))).toMatchObject({ reason: 'greylisted', detail: '300 s' });
+    t.now = 120_000;
+    expect(await greylist(rcpt(ctx, '203.0.113.9', 'a@sender.test', 'b@example.test'))).toMatchObject({ reason: 'greylisted', detail: '180 s' });
+    t.now = 300_000;
+    expect(await greylist(rcpt(ctx, '203.0.113.9', 'a@sender.test', 'b@example.test'))).toEqual(CONTINUE);
+  });
+
+  it('keys the client by its /24: another address of the network is the same triplet; another sender is not', async () => {
+    const { ctx, t } = grey();
+    await greylist(rcpt(ctx, '203.0.113.9', 'a@sender.test', 'b@example.test'));
+    t.now = 300_000;
+    expect(await greylist(rcpt(ctx, '203.0.113.77', 'A@Sender.test', 'B@example.test'))).toEqual(CONTINUE);
+    expect(await greylist(rcpt(ctx, '203.0.113.77', 'other@sender.test', 'b@example.test'))).toMatchObject({ reason: 'greylisted' });
+  });
+
+  it('skips a client network that passed autoAllow times, authenticated sessions and relay.clients', async () => {
+    const { ctx, t } = grey();
+    for (const r of ['1@example.test', '2@example.test']) await greylist(rcpt(ctx, '203.0.113.9', 'a@sender.test', r));
+    t.now = 300_000;
+    for (const r of ['1@example.test', '2@example.test']) expect(await greylist(rcpt(ctx, '203.0.113.9', 'a@sender.test', r))).toEqual(CONTINUE);
+    expect(await greylist(rcpt(ctx, '203.0.113.50', 'new@sender.test', 'new@example.test'))).toEqual(CONTINUE);
+    expect(await greylist(ctx({ clientIp: '198.18.0.1', sender: 'x@y.test', recipient: 'b@example.test', session: { authenticated: true, recipients: 0 } }))).toEqual(CONTINUE);
+    const trusted = setup({ relay: { domains: ['example.test'], clients: ['10.0.0.0/8'] }, greylist: { enabled: true } });
+    expect(await greylist(trusted.ctx({ clientIp: '10.1.2.3', sender: 'x@y.test', recipient: 'b@example.test' }))).toEqual(CONTINUE);
+  });
+
+  it('forgets a triplet not seen for `expire`', async () => {
+    const { ctx, t } = grey({ delay: '1m', expire: '10m' });
+    await greylist(rcpt(ctx, '203.0.113.9', 'a@sender.test', 'b@example.test'));
+    t.now = 11 * 60_000;
+    expect(await greylist(rcpt(ctx, '203.0.113.9', 'a@sender.test', 'b@example.test'))).toMatchObject({ reason: 'greylisted', detail: '60 s' });
   });
 });
