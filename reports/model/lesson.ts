@@ -100,6 +100,20 @@ export const TOPICS: Topic[] = [
     name: 'DNS blocklists',
     elsewhere: { postfix: 'postscreen_dnsbl_sites and postscreen_dnsbl_threshold', haraka: 'the dns-list plugin', haproxy: '' },
   },
+  {
+    id: 'greylist',
+    mentions: /greylist/i,
+    charts: ['latency', 'refusals'],
+    name: 'greylisting',
+    elsewhere: { postfix: 'a postgrey policy service (check_policy_service in smtpd_recipient_restrictions)', haraka: 'the greylist plugin', haproxy: '' },
+  },
+  {
+    id: 'sender-auth',
+    mentions: /\bSPF\b|DMARC|DKIM/,
+    charts: ['refusals'],
+    name: 'SPF and DMARC',
+    elsewhere: { postfix: 'postfix-policyd-spf and an OpenDMARC milter', haraka: 'the spf and dkim plugins (haraka-plugin-dmarc for DMARC)', haproxy: '' },
+  },
   { id: 'latency', mentions: /latency/i, charts: ['latency'], name: 'latency' },
 ];
 
