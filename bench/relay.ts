@@ -25,7 +25,7 @@ export interface RelayFigures {
 export function startAttitude(sinkAddress: string, workers: number) {
   return startCliProxy(
     [
-      'connections: { max: 10000, perClient: 10000, rate: off }',
+      'connections: { max: 10000, perClient: 10000, rate: off, perNetwork: 10000, networkRate: off }',
       'messages: { rate: off, senderRate: off, recipientRate: off, maxRecipients: 1000, maxSize: 50MB }',
       'throttle: { perClient: off, global: off }',
       'relay: { domains: [example.test] }',
