@@ -145,9 +145,13 @@ export function peerHeadline(rows: PeerRow[]): string[] {
     if (!a || !p) return `- (${peer?.skipped ?? att?.skipped ?? 'not measured'})`;
     const r = a.rate / p.rate;
     const verdict = goal === null ? '' : ` (goal >= ${goal}: ${r >= goal ? 'met' : 'NOT met'})`;
-    return `${r.toFixed(2)}${verdict}: ${a.rate.toFixed(0)} vs ${p.rate.toFixed(0)} msg/s, CPU ${us(a.cpu)} vs ${us(p.cpu)} per message`;
+    // the msg/s ratio depends on how the two cores were shared (Postfix forks an smtpd per
+    // session onto both, attitude --workers 1 has one); the CPU per message does not
+    const cpu = a.cpu !== null && p.cpu !== null && a.cpu > 0 ? `, peer/attitude ${(p.cpu / a.cpu).toFixed(2)}` : '';
+    return `${r.toFixed(2)}${verdict}: ${a.rate.toFixed(0)} vs ${p.rate.toFixed(0)} msg/s; CPU per message ${us(a.cpu)} vs ${us(p.cpu)}${cpu}`;
   };
   return [
+    'msg/s of attitude / msg/s of the peer (goal), then the CPU each spent per message',
     `(a) one message per connection, attitude --workers 1 / Postfix smtpd_proxy_filter: ${ratio('single', 'postfix', 1.5)}`,
     `(b) kept sessions, attitude --workers 1 / HAProxy mode tcp: ${ratio('kept', 'haproxy', 0.5)}`,
     `(c) attitude --workers 1 / Haraka smtp_forward, as shipped (Nagle on): kept sessions ${ratio('kept', 'haraka', null)}`,
