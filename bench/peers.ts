@@ -72,8 +72,10 @@ export async function benchPeers(opts: PeerOptions): Promise<PeerRow[]> {
     { id: 'haraka', label: `Haraka ${HARAKA_VERSION} smtp_forward (Node)`, messages: slow, start: () => startHaraka(sink.port, { noDelay: false }, log) },
     { id: 'haraka-nodelay', label: '  the same with TCP_NODELAY', messages: slow, start: () => startHaraka(sink.port, { noDelay: true }, log) },
   ];
+  // BENCH_PEERS=attitude,haproxy,...: only these (and the direct row); all by default
+  const wanted = process.env.BENCH_PEERS?.split(',').map((p) => p.trim());
   const targets: Target[] = [];
-  for (const s of specs) {
+  for (const s of specs.filter((s) => s.id === 'direct' || !wanted || wanted.includes(s.id))) {
     const row: PeerRow = { id: s.id, label: s.label, kept: null, single: null };
     let peer: BenchPeer | null = null;
     try {
