@@ -50,7 +50,8 @@ export async function benchIdle(target: number): Promise<IdleFigures> {
   const mock = await new MockBackend({ name: 'mx', keepRaw: false }).start();
   const proxy = await startCliProxy(
     [
-      `connections: { max: ${target + 1000}, perClient: ${target}, rate: off, perNetwork: ${target}, networkRate: off, idleTimeout: 5m }`,
+      // what is measured is the cost of held connections: no limit may refuse or shed them
+      `connections: { max: ${target + 1000}, perClient: ${target}, rate: off, perNetwork: ${target}, networkRate: off, idleTimeout: 5m, stress: { enabled: false }, reserve: { share: 0 } }`,
       'messages: { rate: off, senderRate: off, recipientRate: off }',
       'relay: { domains: [example.test] }',
       `backends: { servers: [{ name: mx, address: ${mock.address} }] }`,

@@ -54,7 +54,7 @@ export async function benchSimulator(rate = 4000, connections = 5000): Promise<C
       parseProxyConfig({
         listen: '127.0.0.1:0',
         relay: { domains: ['example.test'] },
-        connections: { max: connections + 1000, perClient: connections, rate: 'off', perNetwork: connections, networkRate: 'off', greetPause: '0s' },
+        connections: { max: connections + 1000, perClient: connections, rate: 'off', perNetwork: connections, networkRate: 'off', greetPause: '0s', stress: { enabled: false }, reserve: { share: 0 } },
         messages: { rate: 'off', senderRate: 'off', recipientRate: 'off' },
         throttle: { perClient: 'off', global: 'off' },
         backends: { servers: [{ name: 'mx', address: mock.address, maxConnections: 200 }] },

@@ -11,6 +11,12 @@ import { scenariosCommand } from './scenarios-command.ts';
 import { initCommand } from './init-command.ts';
 import { validateScenarioFile } from '../simulator/scenario/parse.ts';
 
+// `attitude scenarios | head`: a reader that has seen enough is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  throw err;
+});
+
 const program = new Command();
 program
   .name('attitude')
