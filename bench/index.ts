@@ -86,7 +86,8 @@ if (parts.has('pressure')) {
   printPressure(await benchPressure());
 }
 
-if (headline.length) {
+// repeated at the end of a run of several parts, where it would have scrolled away
+if (headline.length && parts.size > 1) {
   console.log('\nheadline (the peers part, above):');
   for (const line of headline) console.log(`  ${line}`);
 }
