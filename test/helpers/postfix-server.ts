@@ -6,9 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
-import type { Proxy } from '../../proxy/proxy.ts';
-import { freePort, waitListening, type Sink } from './postfix-tools.ts';
+import { freePort, waitListening } from './postfix-tools.ts';
 
 export interface PostfixServer {
   port: number;
@@ -163,22 +161,4 @@ export async function startPostfix(relayhost: string, options: PostfixOptions = 
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export interface PostfixFixture {
-  proxy: Proxy | undefined;
-  postfix: PostfixServer | undefined;
-  sink: Sink | undefined;
-}
-
-/** The proxy, the private Postfix and the sink behind it that an interop test starts, stopped after it. */
-export function postfixFixture(): PostfixFixture {
-  const f: PostfixFixture = { proxy: undefined, postfix: undefined, sink: undefined };
-  afterEach(async () => {
-    await f.proxy?.close(500);
-    await f.postfix?.stop();
-    await f.sink?.stop();
-    f.proxy = f.postfix = f.sink = undefined;
-  });
-  return f;
 }

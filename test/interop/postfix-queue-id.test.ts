@@ -9,7 +9,8 @@ import { Proxy } from '../../proxy/proxy.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { message } from '../helpers/proxy.ts';
 import { until } from '../helpers/defenses.ts';
-import { canRunPostfix, postfixFixture, postfixOrSkip } from '../helpers/postfix-server.ts';
+import { postfixFixture } from '../helpers/postfix-fixture.ts';
+import { canRunPostfix, postfixOrSkip } from '../helpers/postfix-server.ts';
 import { startSink, toolsMissing } from '../helpers/postfix-tools.ts';
 
 const f = postfixFixture();

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 import { Proxy } from '../../proxy/proxy.ts';
-import { canRunPostfix, postfixFixture, postfixOrSkip } from '../helpers/postfix-server.ts';
+import { postfixFixture } from '../helpers/postfix-fixture.ts';
+import { canRunPostfix, postfixOrSkip } from '../helpers/postfix-server.ts';
 import { run, startSink, toolsMissing } from '../helpers/postfix-tools.ts';
 
 const f = postfixFixture();
