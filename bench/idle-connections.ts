@@ -78,7 +78,12 @@ export async function benchIdle(target: number): Promise<IdleFigures> {
           const i = opened++;
           const s = net.connect({ host: '127.0.0.1', port, localAddress: `127.0.${100 + Math.floor(i / perAddress)}.${(i % 250) + 1}` });
           s.on('error', () => {});
-          s.once('data', () => {
+          s.once('data', (d) => {
+            // a 421 is a refusal, not a connection held: the figure would be that of fewer
+            if (!d.toString('latin1').startsWith('220')) {
+              clearTimeout(deadline);
+              return reject(new Error(`connection ${i} refused: ${d.toString('latin1').trim()}`));
+            }
             greeted++;
             if (greeted === target) {
               clearTimeout(deadline);

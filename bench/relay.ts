@@ -1,10 +1,10 @@
 // Relay throughput: the same smtp-source load straight at a sink and through each
 // relay, in the same run, as messages/s, the ratio, and the CPU each process spent
 // per message (issue: reference proxy). Every relay runs in a process of its own.
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { startCliProxy } from './cli-proxy.ts';
 import { cpuMicros, startBenchChild } from './child-process.ts';
+import { measure, median, smtpSource, type Run } from './smtp-source.ts';
 import { startSink } from '../test/helpers/postfix-tools.ts';
 
 export interface RelayFigures {
@@ -22,45 +22,17 @@ export interface RelayFigures {
 }
 
 /** `attitude proxy --workers N` relaying to the sink: checks and filters on, the rate limits off (the load comes from one address), logging each transaction. */
-function startAttitude(sinkAddress: string, workers: number) {
+export function startAttitude(sinkAddress: string, workers: number) {
   return startCliProxy(
     [
       'connections: { max: 10000, perClient: 10000, rate: off, perNetwork: 10000, networkRate: off }',
-      'messages: { rate: off, senderRate: off, recipientRate: off, maxRecipients: 1000 }',
+      'messages: { rate: off, senderRate: off, recipientRate: off, maxRecipients: 1000, maxSize: 50MB }',
       'throttle: { perClient: off, global: off }',
       'relay: { domains: [example.test] }',
       `backends: { servers: [{ name: sink, address: ${sinkAddress}, maxConnections: 100 }] }`,
     ],
     workers,
   );
-}
-
-function smtpSource(port: number, keep: boolean, sessions: number, messages: number, size: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const args = [...(keep ? ['-d'] : []), '-s', String(sessions), '-m', String(messages), '-l', String(size), '-f', 'bench@sender.test', '-t', 'rcpt@example.test', `127.0.0.1:${port}`];
-    const started = process.hrtime.bigint();
-    const child = spawn('smtp-source', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (code !== 0) return reject(new Error(`smtp-source exited ${code}: ${err}`));
-      resolve(messages / seconds);
-    });
-  });
-}
-
-/** Runs the load at `port` and reads the CPU `pid` spent on it. */
-async function measure(port: number, pid: number | undefined, keep: boolean, opts: { sessions: number; messages: number; size: number }) {
-  const before = cpuMicros(pid);
-  const rate = await smtpSource(port, keep, opts.sessions, opts.messages, opts.size);
-  const after = cpuMicros(pid);
-  return { rate, cpu: before === null || after === null ? null : (after - before) / opts.messages };
-}
-
-/** The run with the median rate (its CPU figure comes with it). */
-function median<T extends { rate: number }>(runs: T[]): T {
-  return [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)];
 }
 
 export async function benchRelay(opts: { messages: number; sessions: number; size: number; rounds: number; sink: 'smtp-sink' | 'mock' }): Promise<RelayFigures[]> {
@@ -78,17 +50,17 @@ export async function benchRelay(opts: { messages: number; sessions: number; siz
       // delay makes its warm-up with one message per connection a short one
       for (const port of [sink.port, splice.port, naive.port, attitude.port, clustered.port]) {
         const warm = port === naive.port && !keep ? 200 : Math.min(3000, opts.messages);
-        await smtpSource(port, keep, opts.sessions, warm, opts.size);
+        await smtpSource(port, keep, { ...opts, messages: warm });
       }
       // rounds interleave the targets, so a slow spell of the machine hits them all; the median of each is kept
-      const runs: Record<'direct' | 'splice' | 'naive' | 'proxied' | 'cluster', Array<{ rate: number; cpu: number | null }>> = { direct: [], splice: [], naive: [], proxied: [], cluster: [] };
+      const runs: Record<'direct' | 'splice' | 'naive' | 'proxied' | 'cluster', Run[]> = { direct: [], splice: [], naive: [], proxied: [], cluster: [] };
       for (let round = 0; round < opts.rounds; round++) {
-        runs.direct.push(await measure(sink.port, sink.pid, keep, opts));
-        runs.splice.push(await measure(splice.port, splice.pid, keep, opts));
+        runs.direct.push(await measure(sink.port, () => cpuMicros(sink.pid), keep, opts));
+        runs.splice.push(await measure(splice.port, () => cpuMicros(splice.pid), keep, opts));
         // the naive relay holds every banner 100 ms: fewer messages keep its run short
-        runs.naive.push(await measure(naive.port, naive.pid, keep, { ...opts, messages: keep ? opts.messages : Math.min(opts.messages, 1000) }));
-        runs.proxied.push(await measure(attitude.port, attitude.child.pid, keep, opts));
-        runs.cluster.push(await measure(clustered.port, undefined, keep, opts));
+        runs.naive.push(await measure(naive.port, () => cpuMicros(naive.pid), keep, { ...opts, messages: keep ? opts.messages : Math.min(opts.messages, 1000) }));
+        runs.proxied.push(await measure(attitude.port, () => cpuMicros(attitude.child.pid), keep, opts));
+        runs.cluster.push(await measure(clustered.port, () => null, keep, opts));
       }
       const direct = median(runs.direct);
       const proxied = median(runs.proxied);

@@ -9,9 +9,16 @@ import { compareCommand } from './compare-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { scenariosCommand } from './scenarios-command.ts';
 import { initCommand } from './init-command.ts';
+import { backendsCommand } from './backends-command.ts';
 import { importCommand } from './import-command.ts';
 import { DEFAULT_MAX_RUNS, sweepCommand } from './sweep-command.ts';
 import { validateScenarioFile } from '../simulator/scenario/parse.ts';
+
+// `attitude scenarios | head`: a reader that has seen enough is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  throw err;
+});
 
 const program = new Command();
 program
@@ -68,7 +75,9 @@ program
   .description('run a scenario (a path or a catalogue name) against the proxy')
   .argument('<scenario>')
   .option('--proxy-config <file>', "proxy config for the in-process proxy (default: the scenario's `proxy:`)")
-  .option('--target <host:port>', 'an external proxy to test instead (the mock backends listen where the scenario says)')
+  .option('--target <host:port>', 'an external proxy to test instead: it must answer 220 within 5s (else exit 108) and relay to the mock backends')
+  .option('--backend-port <n>', 'with --target: mock backends without listen: take consecutive ports from N, in scenario order', String(2601))
+  .option('--warmup <duration>', "the mock backends up, nothing sent, this long first (default: the scenario's warmup:, else 5s with --target, 0 in-process)")
   .option('--target-admin <host:port>', "the external proxy's admin endpoint, if it is an attitude proxy (samples /state)")
   .option('--seed <n>', "override the scenario's seed")
   .option('--duration <duration>', "override the scenario's duration (e.g. 5s)")
@@ -93,14 +102,26 @@ program
   .command('compare')
   .description('run one scenario with the same seed against several proxy configs (or targets) and compare them side by side')
   .argument('<scenario>')
-  .option('--proxy-config <file>', 'a proxy config to compare (repeat it: A, B, ...)', collect)
-  .option('--target <host:port>', 'an external proxy to compare (repeatable)', collect)
+  .option('--proxy-config <file>', 'a proxy config to compare (repeat it: A, B, ...; NAME=FILE names its side)', collect)
+  .option('--target <host:port>', 'an external proxy to compare (repeatable; NAME=HOST:PORT names its side)', collect)
+  .option('--backend-port <n>', 'with --target: mock backends without listen: take consecutive ports from N', String(2601))
+  .option('--warmup <duration>', 'the mock backends up, nothing sent, this long before each run')
+  .option('--no-tui', 'accepted as `run` takes it (compare prints progress lines, never a TUI)')
   .option('--seed <n>', "override the scenario's seed")
   .option('--duration <duration>', "override the scenario's duration (e.g. 5s)")
   .option('--out <dir>', 'where to write each run and compare.md / compare.html (default runs/<time>-compare-<scenario>/)')
   .option('-q, --quiet', 'only the comparison')
   .action(async (scenario, opts) => {
     exitCode = await compareCommand(scenario, opts);
+  });
+
+program
+  .command('backends')
+  .description("keep a scenario's mock backends up (where `run --target` starts them) until Ctrl-C, to configure and check a proxy under test")
+  .argument('<scenario>')
+  .option('--backend-port <n>', 'mock backends without listen: take consecutive ports from N, in scenario order', String(2601))
+  .action(async (scenario, opts) => {
+    exitCode = await backendsCommand(scenario, opts);
   });
 
 program

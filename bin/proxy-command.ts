@@ -28,6 +28,8 @@ export interface ProxyCommandOptions {
  * these stand aside.
  */
 function holdEarlySignals(logger: Logger): void {
+  // the launcher's placeholder (bin/attitude.js) held SIGHUP until now
+  process.removeAllListeners('SIGHUP');
   for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (process.listenerCount(signal) > 1) return;

@@ -79,11 +79,12 @@ export async function replayCommand(runDir: string, opts: ReplayCommandOptions):
   try {
     reports.attach(replayer.bus);
     await replayer.start();
-    // an instructor talks over the last screen: it stays until q
+    // an instructor talks over the last screen, the thresholds on it: it stays until q
     if (tui && !quit) {
+      const summary = replaySummary(events, recordedThresholds(dir));
       await new Promise<void>((resolve) => {
         leave = resolve;
-        reports.showEnd('the end, q to leave');
+        reports.showFinal(summary, 'the end, q to leave');
       });
     }
   } finally {

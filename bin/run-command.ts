@@ -14,11 +14,15 @@ import { writeRunReports } from '../reports/files/write.ts';
 import { LiveReports } from '../reports/live.ts';
 import { formatSummary } from '../reports/text/summary.ts';
 import { EXIT } from './exit-codes.ts';
+import { BackendListenError } from '../simulator/backends.ts';
+import { TargetUnreachable } from '../simulator/preflight.ts';
 
 export interface RunCommandOptions {
   proxyConfig?: string;
   target?: string;
   targetAdmin?: string;
+  backendPort?: string;
+  warmup?: string;
   seed?: string;
   out?: string;
   tui?: boolean;
@@ -40,10 +44,17 @@ export interface PreparedRun {
   proxyConfigFile: string | null;
   target: HostPort | undefined;
   targetAdmin: HostPort | undefined;
+  backendPort: number | undefined;
+  warmupMs: number | undefined;
+}
+
+/** `--backend-port N`: the first of as many consecutive ports as the scenario has backends. */
+export function parseBackendPort(value: string | undefined, backends = 1): number | undefined {
+  return option('backend-port', value, (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) + backends - 1 <= 65535 ? Number(v) : undefined), `a port from 1 to ${65536 - backends} (the first of ${backends} consecutive ports)`);
 }
 
 /** Everything a run needs, parsed and checked up front; throws InvalidFileError listing the problems. */
-export function prepareRun(scenarioArg: string, opts: Pick<RunCommandOptions, 'proxyConfig' | 'target' | 'targetAdmin' | 'seed' | 'duration'>): PreparedRun {
+export function prepareRun(scenarioArg: string, opts: Pick<RunCommandOptions, 'proxyConfig' | 'target' | 'targetAdmin' | 'seed' | 'duration' | 'backendPort' | 'warmup'>): PreparedRun {
   const scenario = loadScenario(scenarioArg);
   const seed = option('seed', opts.seed, (v) => (/^-?\d+$/.test(v) ? Number(v) : undefined), 'an integer');
   const durationMs = option('duration', opts.duration, (v) => {
@@ -52,11 +63,20 @@ export function prepareRun(scenarioArg: string, opts: Pick<RunCommandOptions, 'p
   }, 'a duration like 5s');
   const target = option<HostPort>('target', opts.target, parseHostPort, 'HOST:PORT');
   const targetAdmin = option<HostPort>('target-admin', opts.targetAdmin, parseHostPort, 'HOST:PORT');
+  const backendPort = parseBackendPort(opts.backendPort, scenario.backends.length);
+  const warmupMs = option('warmup', opts.warmup, (v) => parseDuration(v), 'a duration like 5s');
   const proxyConfigFile = target ? null : (opts.proxyConfig ?? scenario.proxyFile);
   const proxyConfig = proxyConfigFile ? loadProxyConfig(proxyConfigFile, { use: 'run' }) : null;
   if (proxyConfig && proxyConfigFile) checkProxyBinding(proxyConfig, scenario, proxyConfigFile);
   const plan = buildPlan(scenario, { seed, durationMs });
-  return { plan, proxyConfig, proxyConfigFile, target, targetAdmin };
+  return { plan, proxyConfig, proxyConfigFile, target, targetAdmin, backendPort, warmupMs };
+}
+
+/** The exit code of a run that could not start (one line says why), or null for anything else. */
+export function setupFailure(err: unknown): number | null {
+  if (err instanceof TargetUnreachable) return EXIT.targetUnreachable;
+  if (err instanceof BackendListenError) return EXIT.error;
+  return null;
 }
 
 export async function runCommand(scenarioArg: string, opts: RunCommandOptions): Promise<number> {
@@ -81,6 +101,8 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
     clock?.resume();
     interrupt.abort();
   };
+  /** set while the finished run's final screen waits for q */
+  let leave: (() => void) | null = null;
   const reports = new LiveReports({
     tui,
     quiet: opts.quiet,
@@ -88,6 +110,7 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
     write,
     controls: {
       quit: () => {
+        if (leave) return leave();
         // the terminal comes back at once; the run stops and still writes its outputs
         reports.closeTui();
         process.stderr.write('attitude: interrupted, stopping\n');
@@ -106,21 +129,24 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
   // workshop mode without a TUI: the lesson first; the marks show up in the progress lines
   if (opts.lesson && !tui && prepared.plan.scenario.lesson) write(`\n${prepared.plan.scenario.lesson.trim().replace(/^/gm, '  ')}\n`);
   try {
-    const result = await runPlan({
-      plan: prepared.plan,
-      proxyConfig: prepared.proxyConfig,
-      proxyConfigFile: prepared.proxyConfigFile,
-      target: prepared.target,
-      targetAdmin: prepared.targetAdmin,
-      outDir,
-      clock,
-      signal: interrupt.signal,
-      onBus: (bus) => reports.attach(bus),
-    });
+    const result = await runPlan({ ...prepared, outDir, clock, signal: interrupt.signal, onBus: (bus) => reports.attach(bus) });
+    // the thresholds stay on the screen (a 24-line terminal would scroll them off with the summary) until q
+    if (reports.hasTui && !result.summary.interrupted) {
+      await new Promise<void>((resolve) => {
+        leave = resolve;
+        reports.showFinal(result.summary);
+      });
+    }
     reports.close();
     const files = writeRunReports(outDir, result.summary, reports.model);
     write(formatSummary(result.summary, { outDir, defenses: reports.model.defenses.result(), files }));
     return result.exitCode;
+  } catch (err) {
+    const code = setupFailure(err);
+    if (code === null) throw err;
+    reports.close();
+    process.stderr.write(`attitude: ${(err as Error).message}\n`);
+    return code;
   } finally {
     reports.close();
     process.off('SIGINT', onSigint);

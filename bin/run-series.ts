@@ -8,7 +8,7 @@ import { LiveReports } from '../reports/live.ts';
 import type { EventBus } from '../simulator/events.ts';
 import { runPlan } from '../simulator/run.ts';
 import { EXIT } from './exit-codes.ts';
-import type { PreparedRun } from './run-command.ts';
+import { setupFailure, type PreparedRun } from './run-command.ts';
 
 export interface SeriesItem {
   label: string;
@@ -30,30 +30,44 @@ export interface SeriesHooks {
   done?(i: number, run: CompareRun): void;
 }
 
-/** Every run that started, in order; the last one is interrupted when the signal aborted it. */
-export async function runSeries(outDir: string, items: SeriesItem[], hooks: SeriesHooks): Promise<CompareRun[]> {
+export interface SeriesResult {
+  /** every run that started, in order; the last one is interrupted when the signal aborted it */
+  runs: CompareRun[];
+  /** a run that could not start (a target that does not answer, a backend port in use): the series stops there */
+  failure: { label: string; message: string; code: number } | null;
+}
+
+export async function runSeries(outDir: string, items: SeriesItem[], hooks: SeriesHooks): Promise<SeriesResult> {
   const runs: CompareRun[] = [];
   for (const [i, item] of items.entries()) {
     if (hooks.signal.aborted) break;
     hooks.start?.(i, item);
     const runDir = path.join(outDir, item.dir);
     const reports = new LiveReports({ tui: false, quiet: true, write: hooks.write, controls: { quit: () => {} } });
-    const result = await runPlan({
-      ...item.prepared,
-      outDir: runDir,
-      signal: hooks.signal,
-      onBus: (bus) => {
-        reports.attach(bus);
-        hooks.onBus?.(i, bus);
-      },
-    });
-    reports.close();
+    let result;
+    try {
+      result = await runPlan({
+        ...item.prepared,
+        outDir: runDir,
+        signal: hooks.signal,
+        onBus: (bus) => {
+          reports.attach(bus);
+          hooks.onBus?.(i, bus);
+        },
+      });
+    } catch (err) {
+      const code = setupFailure(err);
+      if (code === null) throw err;
+      return { runs, failure: { label: item.label, message: (err as Error).message, code } };
+    } finally {
+      reports.close();
+    }
     writeRunReports(runDir, result.summary, reports.model);
     const run: CompareRun = { label: item.label, source: item.source, summary: result.summary, dir: item.dir };
     runs.push(run);
     hooks.done?.(i, run);
   }
-  return runs;
+  return { runs, failure: null };
 }
 
 /** An AbortController that SIGINT aborts (the second SIGINT exits 105 at once), until disposed. */

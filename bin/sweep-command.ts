@@ -116,7 +116,7 @@ export async function sweepCommand(scenarioArg: string, opts: SweepCommandOption
   let ticker: NodeJS.Timeout | null = null;
   const interrupt = interruptOnSigint();
   try {
-    const runs = await runSeries(outDir, items, {
+    const series = await runSeries(outDir, items, {
       signal: interrupt.signal,
       write,
       onBus: (i, bus) => {
@@ -143,7 +143,10 @@ export async function sweepCommand(scenarioArg: string, opts: SweepCommandOption
         progress(runLine(row, points.length));
       },
     });
-    void runs;
+    if (series.failure) {
+      process.stderr.write(`attitude: ${series.failure.label}: ${series.failure.message}\n`);
+      return series.failure.code;
+    }
   } finally {
     if (ticker) clearInterval(ticker);
     interrupt.dispose();

@@ -19,6 +19,7 @@ import { Dns } from './dns.ts';
 import { Pressure } from './pressure.ts';
 import { Reputation } from './reputation.ts';
 import { SenderAuth } from './senders.ts';
+import { HoldBudget } from './stages/hold-back.ts';
 import { reply, type Reply } from './replies.ts';
 import { cidrList } from './policy/cidr.ts';
 
@@ -58,6 +59,7 @@ export class Proxy {
   readonly metrics: Registry;
   readonly sessions: Sessions;
   private readonly pressure: Pressure;
+  private readonly holdBudget: HoldBudget;
   private config: ProxyConfig;
   /** as the file says, before this instance's share was taken */
   private fileConfig: ProxyConfig;
@@ -79,6 +81,7 @@ export class Proxy {
     this.fileConfig = config;
     this.config = shareOf(config, this.share);
     this.pressure = new Pressure(() => this.config, this.events, options.clock ?? Date.now);
+    this.holdBudget = new HoldBudget(config.messages.holdBackTotal);
     this.sessions = new Sessions((n) => this.pressure.update(n));
     // stress mode shortens the limits of sessions already waiting, not only of new waits
     this.events.on('stress', (e) => e.active && [...this.sessions].forEach((s) => s.reader.tighten()));
@@ -105,6 +108,7 @@ export class Proxy {
         dns: this.dns,
         pressure: this.pressure,
         senders: new SenderAuth(() => this.config, this.dns),
+        holdBudget: this.holdBudget,
         secureContext: () => this.certificates.current,
       },
     });
@@ -112,6 +116,7 @@ export class Proxy {
       balancer: () => this.balancer,
       activeConnections: () => this.sessions.size,
       maxConnections: () => this.fileConfig.connections.max,
+      holdBudget: this.holdBudget,
       processMetrics: options.processMetrics ?? true,
     });
     if (options.logger) attachLogger(this.events, options.logger);
@@ -211,7 +216,7 @@ export class Proxy {
         sessions: this.sessions.greeted,
         slots: this.sessions.holdingSlots,
       },
-      transactions: { inFlight: this.sessions.inFlight },
+      transactions: { inFlight: this.sessions.inFlight, heldBackBytes: this.holdBudget.used },
       closing: this.closing,
       ...this.balancer.snapshot(),
       stress: this.pressure.snapshot(),

@@ -42,9 +42,9 @@ export class LiveReports {
     return this.dashboard !== null;
   }
 
-  /** Keeps the final screen up with a note (a replay waits for `q` before the summary). */
-  showEnd(text: string): void {
-    this.dashboard?.showEnd(text);
+  /** The final screen with the thresholds, until q (controls.quit). */
+  showFinal(result: Parameters<Dashboard['showFinal']>[0], note = 'done, q to leave'): void {
+    this.dashboard?.showFinal(result, note);
   }
 
   /** Gives the terminal back (the TUI goes); the model keeps what it saw. */

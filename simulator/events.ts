@@ -6,7 +6,20 @@
 /** The SMTP step a reply answered. */
 export type SmtpStage = 'connect' | 'banner' | 'ehlo' | 'mail' | 'rcpt' | 'data' | 'dot' | 'rset' | 'quit' | 'other';
 
-export type MessageOutcome = 'accepted' | 'deferred' | 'rejected' | 'abandoned';
+/**
+ * A message's final fate as its sender saw it. `in-flight`: still waiting for a reply
+ * (or to be sent) when the run ended: the run's end cut it short, not the target,
+ * so it is kept apart from `abandoned` (no reply: connection failed, reset, timeout).
+ */
+export type MessageOutcome = 'accepted' | 'deferred' | 'rejected' | 'abandoned' | 'in-flight';
+
+/** Where each outcome is counted in a ledger's and a summary's `messages`. */
+export const OUTCOME_COUNT = { accepted: 'accepted', deferred: 'deferred', rejected: 'rejected', abandoned: 'abandoned', 'in-flight': 'inFlight' } as const satisfies Record<MessageOutcome, string>;
+
+/** The outcome of a message that got no reply: in flight when the run was over, else abandoned. */
+export function withoutReply(runOver: boolean): 'abandoned' | 'in-flight' {
+  return runOver ? 'in-flight' : 'abandoned';
+}
 
 export interface ReplyInfo {
   code: number | null;
@@ -24,7 +37,13 @@ export interface SimEventMap {
     seed: number;
     durationMs: number;
     drainMs: number;
+    /** the backends were up this long before the traffic (absent: none) */
+    warmupMs?: number;
     target: string;
+    /** the target is another process: the backends' addresses are what it must relay to */
+    external?: boolean;
+    /** the in-process proxy's limits the charts draw (an external target's are unknown) */
+    proxyLimits?: { perClient: number };
     proxyConfig: string | null;
     actors: Array<{ name: string; kind: string; clients: number; planned: number }>;
     backends: Array<{ name: string; address: string; capacity: number }>;
@@ -32,7 +51,9 @@ export interface SimEventMap {
     dns?: string;
     thresholds: string[];
   };
-  'run.phase': { phase: 'running' | 'draining' | 'stopping' };
+  /** an external target answered the preflight: its banner says what it is */
+  'target.ready': { banner: string; ms: number };
+  'run.phase': { phase: 'warmup' | 'running' | 'draining' | 'stopping' };
   'run.end': { elapsedMs: number; interrupted: boolean };
   mark: { title: string; predict: string | null };
 
@@ -54,8 +75,12 @@ export interface SimEventMap {
   'early.result': { actor: string; client: string; outcome: 'refused' | 'greeted' | 'closed' | 'timeout'; code: number | null };
 
   'backend.connection': { backend: string; client: string; accepted: boolean; reason: string | null; sessions: number };
-  'backend.closed': { backend: string; sessions: number };
-  'backend.received': { backend: string; id: string | null; size: number; recipients: number; client: string; smuggled: boolean };
+  /** a session began its first transaction: `sessions` carry mail now (a target's health checks never do) */
+  'backend.mail': { backend: string; sessions: number };
+  /** `mail`: whether the session ever carried a transaction (absent in recordings made before it was counted) */
+  'backend.closed': { backend: string; sessions: number; mail?: boolean };
+  /** `unanswered`: stored although the session broke before the backend's 250 (RFC 1047); `to`: the (simulated) recipients it carried */
+  'backend.received': { backend: string; id: string | null; size: number; recipients: number; client: string; smuggled: boolean; unanswered?: boolean; to?: string[] };
   'backend.verdict': { backend: string; id: string | null; code: number; text: string };
   'backend.outage': { backend: string; state: 'down' | 'up' };
 

@@ -1,21 +1,36 @@
 // Ground truth, not claims: joins what every actor was told (250, 4xx, 5xx,
 // refused, nothing) with the ids the mock backends actually received. A pure
 // consumer of the event stream, so a recorded events.jsonl yields the same ledger.
-import type { MessageOutcome, SimEvent } from './events.ts';
+import { OUTCOME_COUNT, type MessageOutcome, type SimEvent } from './events.ts';
 import { percentile } from './thresholds.ts';
+
+/** An actor's messages by fate; `inFlight`: without a reply when the run ended (not the target's doing). */
+export interface MessageCounts {
+  attempted: number;
+  accepted: number;
+  delivered: number;
+  deferred: number;
+  rejected: number;
+  abandoned: number;
+  inFlight: number;
+  lost: number;
+  duplicates: number;
+}
 
 export interface ActorLedger {
   name: string;
   kind: string;
   clients: number;
-  messages: { attempted: number; accepted: number; delivered: number; deferred: number; rejected: number; abandoned: number; lost: number; duplicates: number };
+  messages: MessageCounts;
   connections: { attempted: number; refused: number; greeted: number };
   latencyMs: { p50: number | null; p95: number | null; p99: number | null };
   /** every delivered message's latency, ms (first attempt to backend receipt) */
   latencies: number[];
   bytesDelivered: number;
-  /** refusals by reason (the proxy's label, or the code for other targets) */
+  /** refusals by reason: the proxy's label, or the class of another target's reply (reply-class.ts) */
   refusals: Record<string, number>;
+  /** connections that ended without any SMTP reply (refused, reset, closed before the banner, timed out), by cause */
+  failures: Record<string, number>;
   relay: { probes: number; accepted: number; acceptedTricks: string[] };
   smuggling: { sent: number; smuggled: number; smuggledVariants: string[] };
   early: { refused: number; greeted: number; other: number };
@@ -23,8 +38,13 @@ export interface ActorLedger {
 
 export interface BackendLedger {
   name: string;
+  /** where it listened (HOST:PORT): what a target under test relays to */
+  address: string;
   received: number;
+  /** the most sessions carrying mail at once (health checks and probes are counted apart) */
   peakConnections: number;
+  /** sessions that never began a transaction: a target's health checks, probes, a preflight */
+  foreignConnections: number;
   refusedConnections: number;
   tempfailed: number;
   rejected: number;
@@ -34,7 +54,13 @@ export interface LedgerTotals {
   acceptedByProxy: number;
   receivedByBackends: number;
   lost: number;
+  /** extra copies the target caused (an unconfirmed redelivery is not one) */
   duplicates: number;
+  /**
+   * extra copies explained by a backend that stored a message and never answered its
+   * 250 (the session broke, RFC 1047): the target rightly sent it again
+   */
+  unconfirmedRedeliveries: number;
   /** received although the sender was never told 250 (smuggled, or a 250 lost on the way back) */
   unconfirmed: number;
   /** received without a simulator id (mail that is not ours) */
@@ -59,8 +85,33 @@ interface MessageState {
 }
 
 interface Receipt {
+  /** transactions that carried the message */
   count: number;
   firstT: number;
+  /** per recipient: how often it got the message, and how many of those copies the backend never answered (RFC 1047) */
+  recipients: Map<string, { count: number; unanswered: number }>;
+}
+
+/** Stands for every recipient of a receipt that did not name them (recordings from before they were). */
+const ALL = '*';
+
+/**
+ * Extra copies of a message, per recipient: a target that splits a message by
+ * recipient (Postfix, one transaction per next hop) sends no duplicate, one that
+ * gives a recipient the message twice does. The copies a silent backend explains
+ * (it stored them and never said 250: the target rightly sent them again) are
+ * unconfirmed redeliveries, not duplicates.
+ */
+function extraCopies(r: Receipt): { duplicates: number; redeliveries: number } {
+  let duplicates = 0;
+  let redeliveries = 0;
+  for (const got of r.recipients.values()) {
+    const extra = got.count - 1;
+    const silent = Math.min(extra, got.unanswered);
+    duplicates = Math.max(duplicates, extra - silent);
+    redeliveries = Math.max(redeliveries, silent);
+  }
+  return { duplicates, redeliveries };
 }
 
 export class Ledger {
@@ -83,12 +134,13 @@ export class Ledger {
         name,
         kind,
         clients: 0,
-        messages: { attempted: 0, accepted: 0, delivered: 0, deferred: 0, rejected: 0, abandoned: 0, lost: 0, duplicates: 0 },
+        messages: { attempted: 0, accepted: 0, delivered: 0, deferred: 0, rejected: 0, abandoned: 0, inFlight: 0, lost: 0, duplicates: 0 },
         connections: { attempted: 0, refused: 0, greeted: 0 },
         latencyMs: { p50: null, p95: null, p99: null },
         latencies: [],
         bytesDelivered: 0,
         refusals: {},
+        failures: {},
         relay: { probes: 0, accepted: 0, acceptedTricks: [] },
         smuggling: { sent: 0, smuggled: 0, smuggledVariants: [] },
         early: { refused: 0, greeted: 0, other: 0 },
@@ -101,7 +153,7 @@ export class Ledger {
   private backend(name: string): BackendLedger {
     let b = this.backends.get(name);
     if (!b) {
-      b = { name, received: 0, peakConnections: 0, refusedConnections: 0, tempfailed: 0, rejected: 0 };
+      b = { name, address: '', received: 0, peakConnections: 0, foreignConnections: 0, refusedConnections: 0, tempfailed: 0, rejected: 0 };
       this.backends.set(name, b);
     }
     return b;
@@ -123,7 +175,7 @@ export class Ledger {
         this.seed = e.seed;
         this.durationMs = e.durationMs;
         for (const a of e.actors) this.actor(a.name, a.kind).clients = a.clients;
-        for (const b of e.backends) this.backend(b.name);
+        for (const b of e.backends) this.backend(b.name).address = b.address;
         break;
       case 'run.end':
         this.elapsedMs = e.elapsedMs;
@@ -133,13 +185,13 @@ export class Ledger {
         break;
       case 'conn.refused':
         this.actor(e.actor).connections.refused++;
-        if (e.code === null) this.countReason(e.actor, e.reason ?? 'no-reply');
+        if (e.code === null) this.count(this.actor(e.actor).failures, e.reason ?? 'no-reply');
         break;
       case 'conn.greeted':
         this.actor(e.actor).connections.greeted++;
         break;
       case 'reply':
-        if (e.code !== null && e.code >= 400) this.countReason(e.actor, e.reason ?? String(e.code));
+        if (e.code !== null && e.code >= 400) this.count(this.actor(e.actor).refusals, e.reason ?? String(e.code));
         break;
       case 'message.queued':
         this.message(e.id, e.actor).size = e.size;
@@ -156,7 +208,7 @@ export class Ledger {
         m.size ||= e.size;
         const a = this.actor(e.actor);
         a.messages.attempted++;
-        a.messages[e.outcome]++;
+        a.messages[OUTCOME_COUNT[e.outcome]]++;
         break;
       }
       case 'probe.result': {
@@ -181,10 +233,17 @@ export class Ledger {
       }
       case 'backend.connection': {
         const b = this.backend(e.backend);
-        if (e.accepted) b.peakConnections = Math.max(b.peakConnections, e.sessions);
-        else b.refusedConnections++;
+        if (!e.accepted) b.refusedConnections++;
         break;
       }
+      case 'backend.mail': {
+        const b = this.backend(e.backend);
+        b.peakConnections = Math.max(b.peakConnections, e.sessions);
+        break;
+      }
+      case 'backend.closed':
+        if (e.mail === false) this.backend(e.backend).foreignConnections++;
+        break;
       case 'backend.verdict': {
         const b = this.backend(e.backend);
         if (e.code >= 500) b.rejected++;
@@ -197,9 +256,15 @@ export class Ledger {
           this.foreign++;
           break;
         }
-        const r = this.receipts.get(e.id);
-        if (r) r.count++;
-        else this.receipts.set(e.id, { count: 1, firstT: e.t });
+        const r = this.receipts.get(e.id) ?? { count: 0, firstT: e.t, recipients: new Map() };
+        r.count++;
+        for (const to of e.to?.length ? e.to : [ALL]) {
+          const got = r.recipients.get(to.toLowerCase()) ?? { count: 0, unanswered: 0 };
+          got.count++;
+          if (e.unanswered) got.unanswered++;
+          r.recipients.set(to.toLowerCase(), got);
+        }
+        this.receipts.set(e.id, r);
         break;
       }
       default:
@@ -214,9 +279,8 @@ export class Ledger {
     return n;
   }
 
-  private countReason(actor: string, reason: string): void {
-    const r = this.actor(actor).refusals;
-    r[reason] = (r[reason] ?? 0) + 1;
+  private count(tally: Record<string, number>, reason: string): void {
+    tally[reason] = (tally[reason] ?? 0) + 1;
   }
 
   result(): LedgerResult {
@@ -225,18 +289,22 @@ export class Ledger {
       messages: { ...a.messages, delivered: 0, lost: 0, duplicates: 0 },
       latencies: [] as number[],
       bytesDelivered: 0,
+      refusals: { ...a.refusals },
+      failures: { ...a.failures },
       relay: { ...a.relay, acceptedTricks: [...a.relay.acceptedTricks] },
       smuggling: { ...a.smuggling, smuggled: 0, smuggledVariants: [] as string[] },
     }));
     const byName = new Map(actors.map((a) => [a.name, a]));
-    const totals: LedgerTotals = { acceptedByProxy: 0, receivedByBackends: 0, lost: 0, duplicates: 0, unconfirmed: 0, foreign: this.foreign };
+    const totals: LedgerTotals = { acceptedByProxy: 0, receivedByBackends: 0, lost: 0, duplicates: 0, unconfirmedRedeliveries: 0, unconfirmed: 0, foreign: this.foreign };
     for (const [id, m] of this.messages) {
       const a = byName.get(m.actor);
       if (!a) continue;
       const r = this.receipts.get(id);
       if (r) {
-        a.messages.duplicates += r.count - 1;
-        totals.duplicates += r.count - 1;
+        const { duplicates, redeliveries } = extraCopies(r);
+        a.messages.duplicates += duplicates;
+        totals.duplicates += duplicates;
+        totals.unconfirmedRedeliveries += redeliveries;
       }
       if (m.outcome === 'accepted') {
         totals.acceptedByProxy++;
@@ -264,7 +332,9 @@ export class Ledger {
         }
       }
       totals.unconfirmed++;
-      totals.duplicates += r.count - 1;
+      const { duplicates, redeliveries } = extraCopies(r);
+      totals.duplicates += duplicates;
+      totals.unconfirmedRedeliveries += redeliveries;
     }
     totals.receivedByBackends += this.foreign;
     for (const a of actors) {

@@ -46,6 +46,8 @@ export function metricSource(result: LedgerResult): MetricSource {
           return rate(sum((a) => a.messages.rejected), attempted);
         case 'abandoned_ratio':
           return rate(sum((a) => a.messages.abandoned), attempted);
+        case 'in_flight':
+          return counter(sum((a) => a.messages.inFlight));
         case 'delivered_bytes':
           return counter(sum((a) => a.bytesDelivered));
         case 'latency':

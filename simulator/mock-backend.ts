@@ -20,11 +20,16 @@ export interface ReceivedMessage {
   at: number;
   /** taken from the body of another message by a lenient end-of-data (SMTP smuggling) */
   smuggled?: boolean;
+  /** stored although the session broke before the 250 went out (RFC 1047): the sender may rightly send it again */
+  unanswered?: boolean;
 }
 
 export interface MockBackendEvents {
   connection: [{ client: string; accepted: boolean; reason: string | null; sessions: number }];
-  closed: [{ sessions: number }];
+  /** a session began its first transaction; `sessions`: the sessions that carry mail now */
+  mail: [{ sessions: number }];
+  /** `mail`: whether the session ever began a transaction (health checks and probes never do) */
+  closed: [{ sessions: number; mail: boolean }];
   received: [ReceivedMessage];
   verdict: [{ id: string | null; code: number; text: string }];
 }
@@ -55,6 +60,17 @@ export interface MockBackendOptions {
   rate?: Rate;
   /** take bare-LF/CR end-of-data variants for the end, like an unpatched MTA (see lenient-data.ts) */
   lenientDataEnd?: boolean;
+  /**
+   * A session dropped after the final dot and before the reply (an outage): whether the
+   * server had stored message `id` already (RFC 1047). Decided per message, so a seeded
+   * answer does not depend on timing; without it nothing is kept.
+   */
+  keptOnDrop?: (id: string) => boolean;
+}
+
+/** What the backend knows about one session it counted. */
+interface SessionState {
+  mailed: boolean;
 }
 
 type ReplyErr = Error & { responseCode: number };
@@ -64,9 +80,14 @@ export class MockBackend {
   readonly events = new EventEmitter<MockBackendEvents>();
   readonly name: string;
   readonly received: ReceivedMessage[] = [];
+  /** every open session (the capacity counts them all) */
   sessions = 0;
   peakSessions = 0;
+  /** open sessions that began a transaction: a target's health checks are not among them */
+  mailSessions = 0;
+  peakMailSessions = 0;
   connections = 0;
+  private states = new Map<string, SessionState>();
   private engine: QuickSmtpServer | null = null;
   port = 0;
   host: string;
@@ -113,17 +134,28 @@ export class MockBackend {
         if (this.o.rate && !this.withinRate(this.o.rate)) return refuse('rate', '4.7.0 connection rate exceeded, try later');
         this.sessions++;
         this.peakSessions = Math.max(this.peakSessions, this.sessions);
-        (session as unknown as { counted: boolean }).counted = true;
+        this.states.set(session.id, { mailed: false });
         this.events.emit('connection', { client, accepted: true, reason: null, sessions: this.sessions });
         cb();
       },
       onClose: (session) => {
-        if ((session as unknown as { counted: boolean }).counted) {
-          this.sessions--;
-          this.events.emit('closed', { sessions: this.sessions });
-        }
+        const state = this.states.get(session.id);
+        if (!state) return;
+        this.states.delete(session.id);
+        this.sessions--;
+        if (state.mailed) this.mailSessions--;
+        this.events.emit('closed', { sessions: this.sessions, mail: state.mailed });
       },
-      onMailFrom: (_a, _s, cb) => void this.delay().then(() => cb()),
+      onMailFrom: (_a, session, cb) => {
+        const state = this.states.get(session.id);
+        if (state && !state.mailed) {
+          state.mailed = true;
+          this.mailSessions++;
+          this.peakMailSessions = Math.max(this.peakMailSessions, this.mailSessions);
+          this.events.emit('mail', { sessions: this.mailSessions });
+        }
+        void this.delay().then(() => cb());
+      },
       onRcptTo: (address, _s, cb) => {
         void this.delay().then(() => {
           const refusal = this.o.rcpt?.(address.address);
@@ -167,9 +199,13 @@ export class MockBackend {
           };
           void this.delay().then(() => {
             // the connection broke (an outage, a reset) while the server was still at work:
-            // it never answered, so it keeps nothing (the sender was told nothing and retries)
+            // it never answered, and the sender, told nothing, will send it again; whether
+            // the server had stored it already is the keptOnDrop decision (RFC 1047)
             const socket = this.engine?.socketOf(session.id);
-            if (!socket || socket.destroyed) return cb(fail(421, '4.4.2 connection lost'));
+            if (!socket || socket.destroyed) {
+              if (msg.id && this.o.keptOnDrop?.(msg.id)) this.record({ ...msg, unanswered: true });
+              return cb(fail(421, '4.4.2 connection lost'));
+            }
             const verdict = this.o.decide?.(msg) ?? this.share();
             if (verdict) {
               this.events.emit('verdict', { id: msg.id, code: verdict.code, text: verdict.text });

@@ -29,6 +29,16 @@ export interface PlannedConnection {
   holdMs: number;
 }
 
+/**
+ * A connection a flood or a slowloris holds. `tries` are the planned times of each
+ * (re)connect while the hold lasts, `reconnect` apart on the plan's clock: how many
+ * times a refused connection comes back is the plan's, never a race between wall
+ * time and the end of the hold (a workshop's pause at a mark changes nothing).
+ */
+export interface PlannedHold extends PlannedConnection {
+  tries: number[];
+}
+
 export interface PlannedProbe {
   t: number;
   client: number;
@@ -52,7 +62,7 @@ interface ActorPlanOf<K extends ActorKind> {
 }
 
 export type MailerPlan = ActorPlanOf<'legit' | 'spammer' | 'worm' | 'spoofer'> & { spec: MailerSpec; messages: PlannedMessage[] };
-export type HolderPlan = ActorPlanOf<'flood' | 'slowloris'> & { connections: PlannedConnection[] };
+export type HolderPlan = ActorPlanOf<'flood' | 'slowloris'> & { connections: PlannedHold[] };
 export type TalkerPlan = ActorPlanOf<'early-talker'> & { connections: PlannedConnection[] };
 export type ProberPlan = ActorPlanOf<'relay-prober'> & { probes: PlannedProbe[] };
 export type SmugglerPlan = ActorPlanOf<'smuggler'> & { smuggles: PlannedSmuggle[] };
@@ -102,11 +112,13 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
       case 'flood':
       case 'slowloris': {
         const hold = spec.hold ?? to - from;
-        const connections: PlannedConnection[] = [];
+        const connections: PlannedHold[] = [];
         for (let k = 0; k < spec.connections; k++) {
           for (let c = 0; c < clients.length; c++) {
             const t = from + Math.floor((spec.rampUp * k) / spec.connections) + Math.floor(random() * 10);
-            if (t < to) connections.push({ t, client: c, holdMs: Math.max(0, Math.min(hold, to - t)) });
+            if (t >= to) continue;
+            const holdMs = Math.max(0, Math.min(hold, to - t));
+            connections.push({ t, client: c, holdMs, tries: tryTimes(t, holdMs, spec.reconnect) });
           }
         }
         connections.sort((a, b) => a.t - b.t || a.client - b.client);
@@ -139,6 +151,14 @@ export function buildPlan(scenario: Scenario, options: PlanOptions = {}): Plan {
     }
   });
   return { scenario, seed, durationMs, drainMs: scenario.drain, actors };
+}
+
+/** The first connect at `t`, then one every `reconnect` while the hold lasts. */
+function tryTimes(t: number, holdMs: number, reconnect: number): number[] {
+  const step = Math.max(50, reconnect);
+  const out = [t];
+  for (let at = t + step; at < t + holdMs; at += step) out.push(at);
+  return out;
 }
 
 const LOCAL_PARTS = ['info', 'sales', 'alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar', 'peggy', 'trent'];

@@ -8,7 +8,8 @@ import { parseProxyConfig } from '../proxy/config/load.ts';
 import type { HostPort } from '../proxy/config/fields.ts';
 import type { ProxyConfig } from '../proxy/config/schema.ts';
 import { Proxy } from '../proxy/proxy.ts';
-import { BackendFarm } from './backends.ts';
+import { BackendFarm, backendAddresses, DEFAULT_BACKEND_PORT } from './backends.ts';
+import { awaitBanner } from './preflight.ts';
 import { RealClock, sleep, type Clock } from './clock.ts';
 import { EventBus } from './events.ts';
 import { Ledger } from './ledger.ts';
@@ -29,8 +30,15 @@ export interface RunOptions {
   proxyConfig?: ProxyConfig | null;
   /** shown in the outputs */
   proxyConfigFile?: string | null;
-  /** an external proxy: the actors connect here, and the mock backends listen where the scenario says */
+  /**
+   * an external proxy: the actors connect here; mock backends without `listen:` listen
+   * on consecutive ports from `backendPort`, and the target must answer 220 before the run
+   */
   target?: HostPort | null;
+  /** with `target`: the first port of the mock backends (default 2601) */
+  backendPort?: number;
+  /** the backends up and no traffic this long first (default: the scenario's `warmup:`, else 5 s with a target, 0 in-process) */
+  warmupMs?: number;
   /** the external proxy's admin endpoint, if it is an attitude proxy (GET /state is sampled) */
   targetAdmin?: HostPort | null;
   outDir: string;
@@ -41,6 +49,9 @@ export interface RunOptions {
   onBus?: (bus: EventBus) => void;
   sampleMs?: number;
 }
+
+/** A target under test checks its backends before it relays: give it time with them up. */
+export const TARGET_WARMUP_MS = 5000;
 
 export interface RunResult {
   summary: RunSummary;
@@ -90,8 +101,9 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   let perClientLimit: number | null = null;
   const instances = new InstanceLedger();
   bus.subscribe((e) => instances.consume(e));
+  const warmupMs = o.warmupMs ?? scenario.warmup ?? (o.target ? TARGET_WARMUP_MS : 0);
   try {
-    await farm.start();
+    await farm.start(backendAddresses(scenario.backends, o.target ? (o.backendPort ?? DEFAULT_BACKEND_PORT) : null));
     labDns = await startLabDns(plan);
     if (o.target) {
       targets = [o.target];
@@ -123,7 +135,6 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     throw err;
   }
 
-  origin = clock.now();
   bus.emit('run.start', {
     scenario: scenario.name,
     description: scenario.description,
@@ -131,13 +142,34 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     seed: plan.seed,
     durationMs: plan.durationMs,
     drainMs: plan.drainMs,
+    ...(warmupMs ? { warmupMs } : {}),
     target: targetLabel,
+    ...(o.target ? { external: true } : {}),
+    ...(perClientLimit !== null ? { proxyLimits: { perClient: perClientLimit } } : {}),
     proxyConfig: o.target ? null : (o.proxyConfigFile ?? null),
     actors: plan.actors.map((a) => ({ name: a.name, kind: a.kind, clients: a.clients.length, planned: planSize(a) })),
     backends: farm.mocks.map((m, i) => ({ name: m.name, address: m.address, capacity: scenario.backends[i].capacity })),
     dns: labDns!.address,
     thresholds: scenario.thresholds.map((t) => t.key),
   });
+  // real time, not the run's clock: a workshop holding the run at t = 0 does not hold the setup
+  const warmedUp = realDelay(warmupMs, o.signal);
+  if (warmupMs) bus.emit('run.phase', { phase: 'warmup' });
+  try {
+    if (o.target) {
+      const asked = performance.now();
+      const banner = await awaitBanner(o.target, { signal: o.signal });
+      bus.emit('target.ready', { banner, ms: Math.round(performance.now() - asked) });
+    }
+  } catch (err) {
+    await farm.stop(clock);
+    await labDns?.stop();
+    bus.emit('run.end', { elapsedMs: 0, interrupted: false });
+    await recorder.close();
+    throw err;
+  }
+  await warmedUp;
+  origin = clock.now();
   bus.emit('run.phase', { phase: 'running' });
   bridge.start(proxies, o.target && o.targetAdmin ? [o.targetAdmin] : []);
   farm.scheduleOutages(clock);
@@ -177,6 +209,19 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   writeFileSync(path.join(o.outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   await recorder.close();
   return { summary, outDir: o.outDir, exitCode: interrupted ? 105 : summary.passed ? 0 : 99, events: recorder.count };
+}
+
+function realDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** `runs/<time>-<scenario>/` */

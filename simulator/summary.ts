@@ -1,6 +1,6 @@
 // summary.json (DESIGN.md "Run outputs"): the ledger of the run and its
 // thresholds, as one JSON document. Built from the event stream's ledger.
-import type { LedgerResult } from './ledger.ts';
+import type { LedgerResult, MessageCounts } from './ledger.ts';
 import type { InstancesResult } from './instances.ts';
 import { metricSource } from './metrics.ts';
 import { evaluate, type Threshold, type ThresholdResult } from './thresholds.ts';
@@ -18,18 +18,20 @@ export interface RunSummary {
     {
       kind: string;
       clients: number;
-      messages: { attempted: number; accepted: number; delivered: number; deferred: number; rejected: number; abandoned: number; lost: number; duplicates: number };
+      messages: MessageCounts;
       connections: { attempted: number; refused: number; greeted: number };
       latencyMs: { p50: number | null; p95: number | null; p99: number | null };
       bytesDelivered: number;
       refusals: Record<string, number>;
+      /** connections that ended without an SMTP reply, by cause: infrastructure, not the target's defenses */
+      failures: Record<string, number>;
       relay?: { probes: number; accepted: number; acceptedTricks: string[] };
       smuggling?: { sent: number; smuggled: number; smuggledVariants: string[] };
       early?: { refused: number; greeted: number; other: number };
     }
   >;
-  backends: Record<string, { received: number; peakConnections: number; refusedConnections: number; tempfailed: number; rejected: number }>;
-  ledger: { acceptedByProxy: number; receivedByBackends: number; lost: number; duplicates: number; unconfirmed: number; foreign: number };
+  backends: Record<string, { address: string; received: number; peakConnections: number; foreignConnections: number; refusedConnections: number; tempfailed: number; rejected: number }>;
+  ledger: { acceptedByProxy: number; receivedByBackends: number; lost: number; duplicates: number; unconfirmedRedeliveries: number; unconfirmed: number; foreign: number };
   thresholds: ThresholdResult[];
   passed: boolean;
   /** how the load spread over the proxy instances, and the most connections one client held across them */
@@ -54,6 +56,7 @@ export function buildSummary(result: LedgerResult, thresholds: readonly Threshol
       latencyMs: a.latencyMs,
       bytesDelivered: a.bytesDelivered,
       refusals: a.refusals,
+      failures: a.failures,
       ...(a.kind === 'relay-prober' ? { relay: a.relay } : {}),
       ...(a.kind === 'smuggler' ? { smuggling: a.smuggling } : {}),
       ...(a.kind === 'early-talker' ? { early: a.early } : {}),

@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Balancer } from '../balancer/balancer.ts';
 import type { ProxyEmitter } from '../events.ts';
+import type { HoldBudget } from '../stages/hold-back.ts';
 
 /**
  * prom-client's gauges that break Prometheus' naming rules (`_total` is for counters,
@@ -19,6 +20,8 @@ export interface MetricSources {
   activeConnections: () => number;
   /** connections.max as configured (not one worker's share) */
   maxConnections: () => number;
+  /** messages.holdBackTotal and what is held */
+  holdBudget: HoldBudget;
   /** the process metrics (CPU, memory, event loop) */
   processMetrics: boolean;
 }
@@ -89,6 +92,18 @@ export function createMetrics(events: ProxyEmitter, o: MetricSources): Registry 
     collect() {
       this.reset();
       for (const b of balancer().list()) this.set({ backend: b.name }, b.open);
+    },
+  });
+
+  const budget = o.holdBudget;
+  new Gauge({ name: 'attitude_hold_back_bytes', help: 'Bytes of message heads held back for whole-message headers (bounded by messages.holdBackTotal)', registers: [registry], collect() { this.set(budget.used); } });
+  new Counter({
+    name: 'attitude_hold_back_overflows_total',
+    help: 'Messages streamed on without whole-message headers because messages.holdBackTotal was reached',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(budget.overflows);
     },
   });
 

@@ -137,7 +137,7 @@ async function serveAdmin(host: string, port: number, ask: Ask): Promise<{ host:
 
 interface WorkerState {
   connections: { active: number; max: number; workerMax?: number; sessions: number; slots: number };
-  transactions: { inFlight: number };
+  transactions: { inFlight: number; heldBackBytes: number };
   backends: Array<{ name: string; health: string; active: number; open: number; messages: number; failures: number; idle: number } & Record<string, unknown>>;
   [key: string]: unknown;
 }
@@ -160,7 +160,7 @@ function mergeStates(states: WorkerState[]) {
       sessions: states.reduce((n, s) => n + s.connections.sessions, 0),
       slots: states.reduce((n, s) => n + (s.connections.slots ?? 0), 0),
     },
-    transactions: { inFlight: states.reduce((n, s) => n + s.transactions.inFlight, 0) },
+    transactions: { inFlight: states.reduce((n, s) => n + s.transactions.inFlight, 0), heldBackBytes: states.reduce((n, s) => n + s.transactions.heldBackBytes, 0) },
     backends,
     workers: states,
   };

@@ -1,5 +1,6 @@
 // One worker of `attitude proxy --workers N`: a whole proxy on the shared port, its
 // limits kept in the primary (IpcStore), its admin answers given to the primary.
+import cluster from 'node:cluster';
 import type { ProxyConfig } from '../config/schema.ts';
 import { createLogger } from '../log.ts';
 import { Proxy } from '../proxy.ts';
@@ -16,6 +17,13 @@ export type FromWorker =
   | { attitude: 'stopped' };
 
 export async function runWorker(config: ProxyConfig, workers: number): Promise<void> {
+  // the primary decides when to stop; a signal sent to the whole process group is its to handle
+  process.on('SIGTERM', () => {});
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+  // a primary stopped while this worker was starting leaves it without its channel
+  // (EPIPE when it asks for the listening socket): nothing to serve for, end quietly
+  cluster.worker?.on('error', () => process.exit(0));
   const logger = createLogger(config.log.level).child({ worker: process.env.ATTITUDE_WORKER_ID ?? String(process.pid) });
   const store = config.store === 'memory' ? new IpcStore() : undefined;
   const proxy = await Proxy.start({ ...config, admin: null }, { logger, store, globalShare: 1 / workers });
@@ -40,8 +48,4 @@ export async function runWorker(config: ProxyConfig, workers: number): Promise<v
         break;
     }
   });
-  // the primary decides when to stop; a signal sent to the whole process group is its to handle
-  process.on('SIGTERM', () => {});
-  process.on('SIGINT', () => {});
-  process.on('SIGHUP', () => {});
 }

@@ -173,6 +173,10 @@ export const proxyConfigSchema = z.strictObject({
       rate: optionalRate().default({ count: 100, perMs: 60_000 }),
       recipientRate: optionalRate().default({ count: 1000, perMs: 60_000 }),
       senderRate: optionalRate().default({ count: 100, perMs: 60_000 }),
+      // the heads of messages held back (256 KB each at most) so that whole-message
+      // headers (spam score, Authentication-Results) can go on top, for all transactions
+      // of a process at once; past it a message streams on without those headers
+      holdBackTotal: size().default(64 * 1024 * 1024),
     })
     .prefault({}),
   throttle: z

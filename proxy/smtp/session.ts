@@ -14,6 +14,7 @@ import { formatDuration } from '../config/units.ts';
 import type { Defenses, ErrorCount } from '../defenses.ts';
 import type { Dns } from '../dns.ts';
 import type { Pressure, Sheddable } from '../pressure.ts';
+import type { HoldBudget } from '../stages/hold-back.ts';
 import type { SenderAuth } from '../senders.ts';
 import type { ProxyEmitter, Stage } from '../events.ts';
 import type { ClientIdentity } from '../relay/identity.ts';
@@ -34,6 +35,8 @@ export interface SessionContext {
   dns: Dns;
   pressure: Pressure;
   senders: SenderAuth;
+  /** messages.holdBackTotal, shared by every session of the process */
+  holdBudget: HoldBudget;
   /** the certificate for STARTTLS now (null: no TLS) */
   secureContext: () => tls.SecureContext | null;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { mdTable } from '../files/report-md.ts';
 import { figure, page, table, type Cell } from '../files/html-page.ts';
 import { escapeHtml, groupedBarsSvg } from '../files/svg.ts';
-import { formatDiff, formatValue, wins, type CompareRow, type CompareRun } from './compare.ts';
+import { formatDiff, formatValue, rankingText, rankRuns, type CompareRow, type CompareRun } from './compare.ts';
 
 function thresholdRows(runs: CompareRun[]): Array<{ key: string; cells: Array<{ ok: boolean; value: number | null } | null> }> {
   const keys = [...new Set(runs.flatMap((r) => r.summary.thresholds.map((t) => `${t.metric} ${t.rule}`)))];
@@ -44,8 +44,7 @@ export function renderCompareMd(runs: CompareRun[], rows: CompareRow[]): string 
     ),
     '',
   );
-  const w = wins(rows, runs.length);
-  out.push(runs.map((r, i) => `**${r.label}** did better on ${w[i]} metric${w[i] === 1 ? '' : 's'}`).join(', ') + '.', '');
+  out.push('## Ranking', '', "Thresholds passed first, then the metrics each actor's role is judged by (ties shared):", '', rankingText(runs, rankRuns(runs, rows)), '');
   return out.join('\n');
 }
 
@@ -106,8 +105,8 @@ export function renderCompareHtml(runs: CompareRun[], rows: CompareRow[]): strin
       [0, 1, 2, 3 + 2 * runs.length - 1],
     ),
   );
-  const w = wins(rows, runs.length);
-  body.push(`<p>${runs.map((r, i) => `<b>${escapeHtml(r.label)}</b> did better on ${w[i]} metric${w[i] === 1 ? '' : 's'}`).join(', ')}.</p>`);
+  body.push('<h2>Ranking</h2>', "<p class=\"note\">Thresholds passed first, then the metrics each actor's role is judged by (ties shared).</p>");
+  body.push(`<ol>${rankRuns(runs, rows).map((k) => `<li><b>${escapeHtml(runs[k.run].label)}</b>: ${k.passed}/${k.thresholds} thresholds${k.better.length ? `; better on ${escapeHtml(k.better.join(', '))}` : ''}</li>`).join('')}</ol>`);
   return page(`attitude compare: ${s.scenario}`, body.join('\n'));
 }
 

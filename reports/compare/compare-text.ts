@@ -1,7 +1,7 @@
 // The comparison in the terminal: each run's thresholds, then one line per
 // metric with every run's value, the difference from the first, and the winner.
 import { clip } from '../tui/panels.ts';
-import { formatDiff, formatValue, wins, type CompareRow, type CompareRun } from './compare.ts';
+import { formatDiff, formatValue, rankingText, rankRuns, type CompareRow, type CompareRun } from './compare.ts';
 
 export function formatThresholdsSideBySide(runs: CompareRun[]): string[] {
   const lines: string[] = [];
@@ -43,7 +43,6 @@ export function formatCompare(runs: CompareRun[], rows: CompareRow[]): string {
     const best = r.better === null ? '' : r.best.length ? r.best.map((i) => runs[i].label).join(', ') : 'tie';
     out.push(`    ${r.metric.padEnd(metricWidth)}  ${(r.better === null ? '-' : r.better).padEnd(7)}${values}${diffs}  ${best}`);
   }
-  const w = wins(rows, runs.length);
-  out.push('', `  ${runs.map((r, i) => `${r.label} did better on ${w[i]} metric${w[i] === 1 ? '' : 's'}`).join(', ')}`);
+  out.push('', `  RANKING  (thresholds passed first, then what each actor's role is judged by)`, `    ${rankingText(runs, rankRuns(runs, rows))}`);
   return out.join('\n');
 }

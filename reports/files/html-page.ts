@@ -12,11 +12,13 @@ h3 { font-size: 15px; margin: 18px 0 4px; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 10px; font-weight: 600; font-size: 13px; }
 .pass { background: #e3f4e3; color: #1d6b1d; } .fail { background: #fbe2e2; color: #9b1c1c; } .warn { background: #fff1d6; color: #7a5200; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
+.wide { max-width: 100%; overflow-x: auto; }
+th { white-space: nowrap; }
 th, td { border-bottom: 1px solid #eee; padding: 4px 10px; text-align: right; vertical-align: top; }
 th { background: #fafafa; font-weight: 600; }
 td.text, th.text { text-align: left; }
 td.ok { color: #1d6b1d; font-weight: 600; } td.bad { color: #9b1c1c; font-weight: 600; }
-.lesson { white-space: pre-wrap; background: #f3f7fc; border-left: 4px solid #2f7ed8; padding: 10px 14px; margin: 8px 0; }
+.lesson { background: #f3f7fc; border-left: 4px solid #2f7ed8; padding: 2px 14px; margin: 8px 0; }
 .note { color: #666; font-size: 12px; margin: 2px 0 14px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 8px 24px; }
 figure { margin: 0; } figcaption { font-weight: 600; margin: 8px 0 2px; }
@@ -51,7 +53,8 @@ export function table(head: string[], rows: Cell[][], text: number[] = [0]): str
     const content = c === null ? '-' : typeof c === 'object' ? c.html : escapeHtml(String(c));
     return `<${tag}${cls ? ` class="${cls}"` : ''}>${content}</${tag}>`;
   };
-  return `<table><thead><tr>${head.map((h, i) => cell(h, i, 'th')).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, i) => cell(c, i, 'td')).join('')}</tr>`).join('')}</tbody></table>`;
+  // a wide table (a comparison of four runs) scrolls inside the page instead of overflowing it
+  return `<div class="wide"><table><thead><tr>${head.map((h, i) => cell(h, i, 'th')).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, i) => cell(c, i, 'td')).join('')}</tr>`).join('')}</tbody></table></div>`;
 }
 
 export function figure(caption: string, svg: string, note?: string): string {

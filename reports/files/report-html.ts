@@ -2,14 +2,15 @@
 // fetched) with the verdict, the lesson, the charts over time, outcomes per
 // actor, latency percentiles, the defenses that fired and the ledger.
 import type { RunSummary } from '../../simulator/summary.ts';
-import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusalsChart } from '../model/charts.ts';
-import { formatBytes, refusedWhat, stressText } from '../model/defenses.ts';
+import { timeCharts } from '../model/charts.ts';
+import { lessonNotesFor, paragraphs } from '../model/lesson.ts';
+import { tallyRows, tallySource, type TallyRow } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { figure, page, table, type Cell } from './html-page.ts';
 import { escapeHtml, groupedBarsSvg, lineChartSvg, stackedBarsSvg, type BarRow } from './svg.ts';
-import { ACTOR_HEAD, actorCells, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
+import { ACTOR_HEAD, actorCells, BACKEND_HEAD, backendRows, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
 
-export const OUTCOME_COLORS = { delivered: '#2ca02c', lost: '#000000', deferred: '#f0a030', rejected: '#d62728', abandoned: '#9a9a9a' };
+export const OUTCOME_COLORS = { delivered: '#2ca02c', lost: '#000000', deferred: '#f0a030', rejected: '#d62728', abandoned: '#9a9a9a', inFlight: '#b7d3ee' };
 
 
 export function outcomeRows(s: RunSummary): BarRow[] {
@@ -23,6 +24,7 @@ export function outcomeRows(s: RunSummary): BarRow[] {
         { name: 'deferred', value: a.messages.deferred, color: OUTCOME_COLORS.deferred },
         { name: 'rejected', value: a.messages.rejected, color: OUTCOME_COLORS.rejected },
         { name: 'abandoned', value: a.messages.abandoned, color: OUTCOME_COLORS.abandoned },
+        { name: 'in flight at the end', value: a.messages.inFlight, color: OUTCOME_COLORS.inFlight },
       ],
     }));
 }
@@ -43,6 +45,11 @@ export function connectionRows(s: RunSummary): BarRow[] {
 function verdict(s: RunSummary): string {
   if (s.interrupted) return '<span class="badge warn">interrupted</span>';
   return s.passed ? '<span class="badge pass">✓ all thresholds passed</span>' : '<span class="badge fail">✗ some thresholds failed</span>';
+}
+
+/** `code` in a lesson, as code (the text is escaped already; backticks are not markup). */
+function codeSpans(html: string): string {
+  return html.replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 
 export function thresholdsTable(s: RunSummary): string {
@@ -67,12 +74,14 @@ export function renderReportHtml(s: RunSummary, model: RunModel): string {
   body.push('<h2>Thresholds</h2>', thresholdsTable(s));
 
   if (info?.lesson.trim()) {
-    body.push('<h2>Lesson</h2>', `<div class="lesson">${escapeHtml(info.lesson.trim())}</div>`);
+    body.push('<h2>Lesson</h2>', `<div class="lesson">${paragraphs(info.lesson).filter(Boolean).map((p) => `<p>${codeSpans(escapeHtml(p))}</p>`).join('')}</div>`);
+    const notes = lessonNotesFor(model);
+    if (notes) body.push(`<p>${escapeHtml(notes.heading)}</p><ul>${notes.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
     if (model.marks.length) body.push(`<p>Marks: ${model.marks.map((m) => `<b>${(m.t / 1000).toFixed(0)}s</b> ${escapeHtml(m.title)}${m.predict ? ` (predict: ${escapeHtml(m.predict)})` : ''}`).join(' · ')}</p>`);
   }
 
   body.push('<h2>Over time</h2><div class="charts">');
-  for (const chart of [connectionsChart(model), bandwidthChart(model), backendsChart(model), refusalsChart(model, 6), latencyChart(model)]) {
+  for (const chart of timeCharts(model, 6)) {
     body.push(figure(`${chart.title} (${chart.unit})`, lineChartSvg(chart), chart.note));
   }
   body.push('</div>');
@@ -103,19 +112,20 @@ export function renderReportHtml(s: RunSummary, model: RunModel): string {
   if (extras.length) body.push(`<ul>${extras.map((e) => `<li>${escapeHtml(e)}</li>`).join('')}</ul>`);
 
   body.push('<h2>Backends</h2>');
-  body.push(table(['backend', 'received', 'peak sessions', 'refused connections', '451', '554'], Object.entries(s.backends).map(([name, b]) => [name, b.received, b.peakConnections, b.refusedConnections, b.tempfailed, b.rejected])));
+  body.push(table(BACKEND_HEAD, backendRows(s), [0, 1]));
 
   const instances = instanceRows(s);
   if (instances.length) body.push('<h2>Proxy instances</h2>', table(INSTANCE_HEAD, instances), `<p>${escapeHtml(clientSpreadLine(s) ?? '')}</p>`);
 
   const d = model.defenses.result();
-  body.push(`<h2>Defenses that fired</h2>${d.source === 'senders' ? '<p class="note">From the replies the senders got (the proxy is external).</p>' : ''}`);
-  const defenseRows: Cell[][] = d.refusals.map((r) => [r.reason, r.code === null ? 'no reply' : `${r.code} ${r.enhanced ?? ''}`, { html: escapeHtml(refusedWhat(r)), cls: 'text' }]);
-  const stress = stressText(d);
-  if (stress) defenseRows.push(['stress mode', '', { html: escapeHtml(stress), cls: 'text' }]);
-  if (d.throttle.bytes) defenseRows.push(['bandwidth throttle', '', { html: escapeHtml(`throttled ${formatBytes(d.throttle.bytes)}, held ${(d.throttle.waitMs / 1000).toFixed(1)}s in all, up to ${d.throttle.peakClients} clients at once`), cls: 'text' }]);
-  for (const r of d.trouble) defenseRows.push([r.reason, `${r.code ?? ''} ${r.enhanced ?? ''}`, { html: escapeHtml(`${refusedWhat(r)} (not a defense: the mail servers struggled)`), cls: 'text' }]);
-  body.push(defenseRows.length ? table(['defense', 'reply', 'what it did'], defenseRows, [0, 1, 2]) : '<p>None fired.</p>');
+  const { defenses, infrastructure } = tallyRows(d);
+  const rows = (list: TallyRow[]) => list.map((r): Cell[] => [r.name, r.reply, r.what]);
+  body.push('<h2>Defenses that fired</h2>', `<p class="note">Counted from ${escapeHtml(tallySource(d))}.</p>`);
+  body.push(defenses.length ? table(['defense', 'reply', 'what it did'], rows(defenses), [0, 1, 2]) : '<p>None fired.</p>');
+  if (infrastructure.length) {
+    body.push('<h2>Infrastructure</h2>', '<p class="note">Not defenses: connections that ended without any SMTP reply, and mail servers in trouble.</p>');
+    body.push(table(['what', 'reply', 'how often, and what it means'], rows(infrastructure), [0, 1, 2]));
+  }
 
   const l = s.ledger;
   body.push('<h2>Ledger</h2>');

@@ -1,11 +1,12 @@
 // report.md: the run in Markdown, for a pull request, a wiki or a terminal;
 // sparklines stand in for the charts (report.html has the real ones).
 import type { RunSummary } from '../../simulator/summary.ts';
-import { backendsChart, bandwidthChart, connectionsChart, latencyChart, refusalsChart, type Chart } from '../model/charts.ts';
-import { formatBytes, refusedWhat, stressText } from '../model/defenses.ts';
+import { timeCharts, type Chart } from '../model/charts.ts';
+import { lessonNotesFor, paragraphs } from '../model/lesson.ts';
+import { tallyRows, tallySource, type TallyRow } from '../model/defenses.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { sparkline } from './svg.ts';
-import { ACTOR_HEAD, actorCells, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
+import { ACTOR_HEAD, actorCells, BACKEND_HEAD, backendRows, clientSpreadLine, INSTANCE_HEAD, instanceRows } from '../model/tables.ts';
 
 const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v).replace(/\|/g, '\\|').replace(/\n/g, ' '));
 
@@ -24,6 +25,7 @@ function chartLines(chart: Chart): string[] {
     lines.push(`${s.name.padEnd(width)}  ${sparkline(s.values, 50)}  max ${Math.round(max * 10) / 10}`);
   }
   if (!chart.series.length) lines.push('(nothing)');
+  for (const s of chart.spans) lines.push(`${s.label.padEnd(width)}  from ${s.from}s to ${s.to}s`);
   lines.push('```', '');
   return lines;
 }
@@ -42,7 +44,9 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
   else out.push('No thresholds in this scenario.', '');
 
   if (info?.lesson.trim()) {
-    out.push('## Lesson', '', ...info.lesson.trim().split('\n').map((l) => `> ${l}`), '');
+    out.push('## Lesson', '', ...paragraphs(info.lesson).map((p) => (p ? `> ${p}` : '>')), '');
+    const notes = lessonNotesFor(model);
+    if (notes) out.push(notes.heading, '', ...notes.notes.map((n) => `- ${n}`), '');
     for (const m of model.marks) out.push(`- **${(m.t / 1000).toFixed(0)}s** ${m.title}${m.predict ? ` (predict: ${m.predict})` : ''}`);
     if (model.marks.length) out.push('');
   }
@@ -58,25 +62,26 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
   );
 
   out.push('## Backends', '');
-  out.push(...mdTable(['backend', 'received', 'peak sessions', 'refused conns', '451', '554'], Object.entries(s.backends).map(([n, b]) => [n, b.received, b.peakConnections, b.refusedConnections, b.tempfailed, b.rejected])), '');
+  out.push(...mdTable(BACKEND_HEAD, backendRows(s), [0, 1]), '');
 
   const instances = instanceRows(s);
   if (instances.length) out.push('## Proxy instances', '', ...mdTable(INSTANCE_HEAD, instances), '', `${clientSpreadLine(s)}`, '');
 
   const d = model.defenses.result();
-  out.push('## Defenses that fired', '');
-  const rows: unknown[][] = d.refusals.map((r) => [r.reason, r.code === null ? 'no reply' : `${r.code} ${r.enhanced ?? ''}`, refusedWhat(r)]);
-  const stress = stressText(d);
-  if (stress) rows.push(['stress mode', '', stress]);
-  if (d.throttle.bytes) rows.push(['bandwidth throttle', '', `throttled ${formatBytes(d.throttle.bytes)} (held ${(d.throttle.waitMs / 1000).toFixed(1)}s in all)`]);
-  for (const r of d.trouble) rows.push([r.reason, `${r.code ?? ''} ${r.enhanced ?? ''}`, `${refusedWhat(r)} (not a defense)`]);
-  out.push(...(rows.length ? mdTable(['defense', 'reply', 'what it did'], rows, [0, 1, 2]) : ['None fired.']), '');
+  const { defenses, infrastructure } = tallyRows(d);
+  const rows = (list: TallyRow[]) => list.map((r) => [r.name, r.reply, r.what]);
+  out.push('## Defenses that fired', '', `Counted from ${tallySource(d)}.`, '');
+  out.push(...(defenses.length ? mdTable(['defense', 'reply', 'what it did'], rows(defenses), [0, 1, 2]) : ['None fired.']), '');
+  if (infrastructure.length) {
+    out.push('## Infrastructure', '', 'Not defenses: connections that ended without any SMTP reply, and mail servers in trouble.', '');
+    out.push(...mdTable(['what', 'reply', 'how often, and what it means'], rows(infrastructure), [0, 1, 2]), '');
+  }
 
   const l = s.ledger;
   out.push('## Ledger', '', `accepted by proxy ${l.acceptedByProxy}, received by backends ${l.receivedByBackends}, **lost ${l.lost}**, **duplicates ${l.duplicates}**, unconfirmed ${l.unconfirmed}`, '');
 
   out.push('## Over time', '');
-  for (const chart of [connectionsChart(model), bandwidthChart(model), backendsChart(model), refusalsChart(model), latencyChart(model)]) out.push(...chartLines(chart));
+  for (const chart of timeCharts(model)) out.push(...chartLines(chart));
   out.push('Charts: see report.html beside this file.', '');
   return out.join('\n');
 }

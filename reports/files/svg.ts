@@ -1,6 +1,6 @@
 // Inline SVG charts for the HTML reports: no script, no fonts or styles to
 // fetch, so a report opens anywhere, offline, years later. Every text is escaped.
-import { chartScale, seriesMax, type Chart } from '../model/charts.ts';
+import { chartScale, niceMax, seriesMax, type Chart } from '../model/charts.ts';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -9,15 +9,10 @@ export function escapeHtml(text: string): string {
 export const PALETTE = ['#2f7ed8', '#f28f43', '#1aadce', '#8bbc21', '#910000', '#492970', '#77a1e5', '#c42525'];
 const LIMIT_COLORS = ['#d62728', '#7f0000'];
 
-const fmt = (v: number) => (Math.abs(v) >= 10_000 ? `${Math.round(v / 1000)}k` : Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1));
+/** What one character of 11 px text takes, about (no fonts are measured in a self-contained file). */
+export const TEXT_WIDTH = 6.2;
 
-/** A round upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten. */
-export function niceMax(v: number): number {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
+const fmt = (v: number) => (Math.abs(v) >= 10_000 ? `${Math.round(v / 1000)}k` : Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1));
 
 /** How many steps the axis up to a `niceMax` value takes so each step is round too. */
 function yTicks(max: number): number {
@@ -80,6 +75,13 @@ export function lineChartSvg(chart: Chart, box: Box = { width: 640, height: 240 
     const v = (yMax * i) / ticks;
     parts.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e3e3e3"/>`);
     parts.push(`<text x="${m.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#555">${fmt(v)}</text>`);
+  }
+  // outages first, so every line is drawn over them
+  for (const s of chart.spans) {
+    const x0 = x(Math.min(s.from, n - 1));
+    const x1 = x(Math.min(s.to, n - 1));
+    parts.push(`<rect x="${x0.toFixed(1)}" y="${m.top}" width="${Math.max(2, x1 - x0).toFixed(1)}" height="${h}" fill="#d62728" fill-opacity="0.10"><title>${escapeHtml(`${s.label} from ${s.from}s to ${s.to}s`)}</title></rect>`);
+    parts.push(`<text x="${(x0 + 3).toFixed(1)}" y="${m.top + 11}" font-size="10" fill="#9b1c1c">${escapeHtml(s.label)}</text>`);
   }
   const step = Math.max(1, Math.ceil(n / 12));
   for (let i = 0; i < n; i += step) parts.push(`<text x="${x(i).toFixed(1)}" y="${m.top + h + 15}" text-anchor="middle" font-size="11" fill="#555">${i}s</text>`);
@@ -168,9 +170,11 @@ export interface GroupRow {
 /** Horizontal grouped bars on one scale (latency percentiles per actor, a metric per config). */
 export function groupedBarsSvg(rows: GroupRow[], unit: string, width = 640): string {
   const barH = 14;
-  const left = 130;
-  const right = 80;
   const names = [...new Set(rows.flatMap((r) => r.values.map((v) => v.name)))];
+  const valueText = (v: { name: string; value: number | null }) => `${v.name} ${v.value === null ? '-' : `${fmt(v.value)}${unit}`}`;
+  // room for the longest label on the left and the longest value text after a full bar: nothing is clipped
+  const left = Math.min(width / 3, Math.max(60, 12 + 7 * Math.max(0, ...rows.map((r) => r.label.length))));
+  const right = Math.min(width / 2, Math.max(60, 10 + TEXT_WIDTH * Math.max(0, ...rows.flatMap((r) => r.values.map((v) => valueText(v).length)))));
   const groupH = names.length * (barH + 2) + 10;
   const height = rows.length * groupH + 30;
   const max = niceMax(Math.max(0, ...rows.flatMap((r) => r.values.map((v) => v.value ?? 0))));
@@ -184,7 +188,7 @@ export function groupedBarsSvg(rows: GroupRow[], unit: string, width = 640): str
       const color = PALETTE[names.indexOf(v.name) % PALETTE.length];
       const bw = v.value === null ? 0 : (v.value / max) * w;
       parts.push(`<rect x="${left}" y="${y}" width="${bw.toFixed(1)}" height="${barH}" fill="${color}"><title>${escapeHtml(`${v.name}: ${v.value ?? 'no data'}`)}</title></rect>`);
-      parts.push(`<text x="${left + bw + 4}" y="${y + 11}" font-size="11" fill="#333">${escapeHtml(`${v.name} ${v.value === null ? '-' : `${fmt(v.value)}${unit}`}`)}</text>`);
+      parts.push(`<text x="${(left + bw + 4).toFixed(1)}" y="${y + 11}" font-size="11" fill="#333">${escapeHtml(valueText(v))}</text>`);
     });
   });
   parts.push(`<text x="${left}" y="${height - 6}" font-size="11" fill="#777">0</text><text x="${left + w}" y="${height - 6}" text-anchor="end" font-size="11" fill="#777">${fmt(max)}${escapeHtml(unit)}</text>`);

@@ -2,27 +2,25 @@
 // per actor and per backend, the proxy's connections and limits, the per-second
 // series, the notable events and the defenses that fired. One consumer of the
 // event stream that the TUI, the progress lines and the report files all read.
-import type { SimEvent, SimEventMap } from '../../simulator/events.ts';
+import { OUTCOME_COUNT, type SimEvent, type SimEventMap } from '../../simulator/events.ts';
+import type { MessageCounts } from '../../simulator/ledger.ts';
 import { DefenseCounter } from './defenses.ts';
 import { EventLog } from './event-log.ts';
 import { Timeline } from './timeline.ts';
 
 export type RunInfo = SimEventMap['run.start'];
-export type Phase = 'setup' | 'running' | 'draining' | 'stopping' | 'ended';
+export type Phase = 'setup' | 'warmup' | 'running' | 'draining' | 'stopping' | 'ended';
 
-export interface ActorLive {
+/**
+ * An actor while the run goes: its messages by fate as the ledger counts them
+ * (`attempted`: with a final outcome; `delivered`: a backend received the first
+ * copy), lost and duplicates being the ledger's to say at the end.
+ */
+export interface ActorLive extends Omit<MessageCounts, 'lost' | 'duplicates'> {
   name: string;
   kind: string;
   clients: number;
   planned: number;
-  /** messages with a final outcome */
-  attempted: number;
-  accepted: number;
-  /** messages a backend received (ground truth, first copy) */
-  delivered: number;
-  deferred: number;
-  rejected: number;
-  abandoned: number;
   connAttempted: number;
   connRefused: number;
   connGreeted: number;
@@ -69,11 +67,16 @@ export class RunModel {
   private proxies = new Map<number, ProxySample>();
   private messages = new Map<string, { actor: string; size: number; firstAttempt: number | null; delivered: boolean }>();
   private open = new Set<number>();
+  private perClient = new OpenPerClient();
+  /** an external target's preflight banner (null: in-process, or not known) */
+  targetBanner: string | null = null;
+  /** backends' outages, from the time they went down to the time they came back (null: still down) */
+  readonly outages: Array<{ backend: string; from: number; to: number | null }> = [];
 
   actor(name: string): ActorLive {
     let a = this.actors.get(name);
     if (!a) {
-      a = { name, kind: '?', clients: 0, planned: 0, attempted: 0, accepted: 0, delivered: 0, deferred: 0, rejected: 0, abandoned: 0, connAttempted: 0, connRefused: 0, connGreeted: 0 };
+      a = { name, kind: '?', clients: 0, planned: 0, attempted: 0, accepted: 0, delivered: 0, deferred: 0, rejected: 0, abandoned: 0, inFlight: 0, connAttempted: 0, connRefused: 0, connGreeted: 0 };
       this.actors.set(name, a);
     }
     return a;
@@ -152,10 +155,15 @@ export class RunModel {
         this.actor(e.actor).connGreeted++;
         this.open.add(e.conn);
         tl.clientConnections.set(tl.reach(e.t), this.open.size);
+        tl.clientPeak.set(tl.reach(e.t), this.perClient.open(e.client));
         break;
       case 'conn.closed':
-        this.open.delete(e.conn);
+        if (!this.open.delete(e.conn)) break;
         tl.clientConnections.set(tl.reach(e.t), this.open.size);
+        tl.clientPeak.set(tl.reach(e.t), this.perClient.close(e.client));
+        break;
+      case 'target.ready':
+        this.targetBanner = e.banner;
         break;
       case 'reply':
         if (e.code !== null && e.code >= 400) tl.refusedFor(e.reason ?? String(e.code)).add(tl.reach(e.t));
@@ -174,7 +182,7 @@ export class RunModel {
       case 'message.outcome': {
         const a = this.actor(e.actor);
         a.attempted++;
-        a[e.outcome]++;
+        a[OUTCOME_COUNT[e.outcome]]++;
         break;
       }
       case 'backend.connection': {
@@ -200,9 +208,13 @@ export class RunModel {
         }
         break;
       }
-      case 'backend.outage':
+      case 'backend.outage': {
         this.backend(e.backend).health = e.state;
+        const open = this.outages.find((o) => o.backend === e.backend && o.to === null);
+        if (e.state === 'down' && !open) this.outages.push({ backend: e.backend, from: e.t, to: null });
+        if (e.state === 'up' && open) open.to = e.t;
         break;
+      }
       case 'proxy.state':
         this.proxyState(e.instance, e.t, e.state);
         break;
@@ -239,6 +251,34 @@ export class RunModel {
       if (b.health === 'up' || b.health === 'down') live.health = b.health;
       if (typeof b.maxConnections === 'number') live.proxyMax = b.maxConnections;
     }
+  }
+}
+
+/** Open connections per client address, and the most any one client holds, kept up in O(1) per change. */
+class OpenPerClient {
+  private byClient = new Map<string, number>();
+  /** how many clients hold exactly n connections, for n >= 1 */
+  private holding: number[] = [];
+  private max = 0;
+
+  open(client: string): number {
+    const n = (this.byClient.get(client) ?? 0) + 1;
+    this.byClient.set(client, n);
+    if (n > 1) this.holding[n - 1]--;
+    this.holding[n] = (this.holding[n] ?? 0) + 1;
+    this.max = Math.max(this.max, n);
+    return this.max;
+  }
+
+  close(client: string): number {
+    const n = this.byClient.get(client) ?? 0;
+    if (n <= 0) return this.max;
+    this.holding[n]--;
+    if (n > 1) this.holding[n - 1] = (this.holding[n - 1] ?? 0) + 1;
+    if (n === 1) this.byClient.delete(client);
+    else this.byClient.set(client, n - 1);
+    while (this.max > 0 && !this.holding[this.max]) this.max--;
+    return this.max;
   }
 }
 

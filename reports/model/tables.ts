@@ -21,9 +21,16 @@ export function clientSpreadLine(s: RunSummary): string | null {
 type Actor = RunSummary['actors'][string];
 
 /** The figures of an actor after its name and kind. */
-export const ACTOR_HEAD = ['clients', 'attempted', 'delivered', 'deferred', 'rejected', 'abandoned', 'lost', 'conns', 'refused', 'p50 ms', 'p95 ms', 'p99 ms'];
+export const ACTOR_HEAD = ['clients', 'attempted', 'delivered', 'deferred', 'rejected', 'abandoned', 'in flight', 'lost', 'conns', 'refused', 'p50 ms', 'p95 ms', 'p99 ms'];
 
 export function actorCells(a: Actor): Array<number | null> {
   const m = a.messages;
-  return [a.clients, m.attempted, m.delivered, m.deferred, m.rejected, m.abandoned, m.lost, a.connections.attempted, a.connections.refused, a.latencyMs.p50, a.latencyMs.p95, a.latencyMs.p99];
+  return [a.clients, m.attempted, m.delivered, m.deferred, m.rejected, m.abandoned, m.inFlight, m.lost, a.connections.attempted, a.connections.refused, a.latencyMs.p50, a.latencyMs.p95, a.latencyMs.p99];
+}
+
+/** The backends: where each listened, what it received, its peak of sessions carrying mail and the other connections (health checks). */
+export const BACKEND_HEAD = ['backend', 'address', 'received', 'peak sessions', 'other connections', 'refused connections', '451', '554'];
+
+export function backendRows(s: RunSummary): Array<Array<string | number>> {
+  return Object.entries(s.backends).map(([name, b]) => [name, b.address, b.received, b.peakConnections, b.foreignConnections, b.refusedConnections, b.tempfailed, b.rejected]);
 }

@@ -67,6 +67,8 @@ export class Timeline {
   readonly proxyMax = new Level();
   /** connections open as the senders see them (greeted, not yet closed) */
   readonly clientConnections = new Level();
+  /** the most connections one client address holds open (greeted, not yet closed) */
+  readonly clientPeak = new Level();
   readonly received = new Map<string, Counts>();
   readonly refusals = new Map<string, Counts>();
   /** delivery latency samples of legitimate mail, per second of receipt */

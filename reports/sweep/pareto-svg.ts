@@ -1,7 +1,8 @@
 // The sweep's scatter charts, inline SVG like the run reports' charts: each config a
 // point, the attack let through across, what the office got up; configs on the Pareto
 // front drawn solid, those that passed the thresholds green, the best one ringed.
-import { escapeHtml, niceMax } from '../files/svg.ts';
+import { escapeHtml } from '../files/svg.ts';
+import { niceMax } from '../model/charts.ts';
 
 export interface ScatterPoint {
   id: string;
@@ -23,13 +24,8 @@ const PASS = '#1d8a3a';
 const FAIL = '#b0b0b0';
 const fmt = (v: number) => (Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : v.toFixed(1));
 
-/** A round step for about five ticks over `span`: 1, 2, 2.5 or 5 times a power of ten. */
-function niceStep(span: number): number {
-  const raw = span / 5 || 1;
-  const p = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
-  return 10 * p;
-}
+/** A round step for about five ticks over `span`. */
+const niceStep = (span: number) => niceMax(span / 5 || 1);
 
 /** The axis: from 0 (or, tight, from a round value below the data) to a round top, and its step. */
 function range(values: number[], tight = false, top?: number): [number, number, number] {

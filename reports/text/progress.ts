@@ -1,5 +1,6 @@
 // Plain progress lines while a run goes (no TUI): one line every few seconds
 // with each actor's counts. A subscriber of the event stream, live or replayed.
+import { formatAddresses } from '../../simulator/backends.ts';
 import type { EventBus } from '../../simulator/events.ts';
 
 export function attachProgress(bus: EventBus, write: (line: string) => void, everyMs = 2000): () => void {
@@ -10,6 +11,7 @@ export function attachProgress(bus: EventBus, write: (line: string) => void, eve
     return c;
   };
   let durationMs = 0;
+  let warmupMs = 0;
   let last = 0;
   const off = bus.subscribe((e) => {
     switch (e.type) {
@@ -17,9 +19,12 @@ export function attachProgress(bus: EventBus, write: (line: string) => void, eve
         durationMs = e.durationMs;
         write(`attitude: ${e.scenario} (seed ${e.seed}) for ${e.durationMs / 1000}s against ${e.target}`);
         // a proxy under test that asks DNS (reputation, SPF, DMARC) must ask the run's
-        if (e.dns && !e.target.startsWith('in-process')) write(`  the scenario's DNS (records, DNSBL listings) answers at ${e.dns}: point the target's DNS lookups there`);
+        if (e.external) write(`  relay to ${formatAddresses(e.backends)}`);
+        if (e.dns && e.external) write(`  the scenario's DNS (records, DNSBL listings) answers at ${e.dns}: point the target's DNS lookups there`);
+        warmupMs = e.warmupMs ?? 0;
         break;
       case 'run.phase':
+        if (e.phase === 'warmup') write(`  warming up ${warmupMs / 1000}s: the mock backends are up, nothing is sent yet`);
         if (e.phase === 'draining') write(`  ${(e.t / 1000).toFixed(0)}s: duration over, draining`);
         break;
       case 'mark':

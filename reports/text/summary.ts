@@ -2,7 +2,7 @@
 // measured value, then per actor, per backend, the ledger, and one line per
 // defense that fired. Built from summary.json and the defenses the event stream showed.
 import type { RunSummary } from '../../simulator/summary.ts';
-import { formatBytes, refusedWhat, stressText, type DefenseTally } from '../model/defenses.ts';
+import { tallyRows, tallySource, type DefenseTally, type TallyRow } from '../model/defenses.ts';
 import { clientSpreadLine, instanceRows } from '../model/tables.ts';
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
@@ -33,7 +33,7 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
     lines.push(`    ${name} (${a.kind}, ${a.clients} client${a.clients === 1 ? '' : 's'})`);
     if (m.attempted) {
       lines.push(
-        `      messages    ${m.attempted} attempted, ${m.delivered} delivered (${pct(m.delivered, m.attempted)}), ${m.accepted} accepted, ${m.deferred} deferred, ${m.rejected} rejected, ${m.abandoned} abandoned${m.lost ? `, ${m.lost} LOST` : ''}${m.duplicates ? `, ${m.duplicates} duplicates` : ''}`,
+        `      messages    ${m.attempted} attempted, ${m.delivered} delivered (${pct(m.delivered, m.attempted)}), ${m.accepted} accepted, ${m.deferred} deferred, ${m.rejected} rejected, ${m.abandoned} abandoned${m.inFlight ? `, ${m.inFlight} in flight at the end` : ''}${m.lost ? `, ${m.lost} LOST` : ''}${m.duplicates ? `, ${m.duplicates} duplicates` : ''}`,
       );
       if (a.latencyMs.p50 !== null) lines.push(`      latency     p50 ${ms(a.latencyMs.p50)}  p95 ${ms(a.latencyMs.p95)}  p99 ${ms(a.latencyMs.p99)}`);
     }
@@ -41,12 +41,18 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
     if (a.relay) lines.push(`      relay       ${a.relay.accepted}/${a.relay.probes} tricks accepted${a.relay.acceptedTricks.length ? `: ${a.relay.acceptedTricks.join(', ')}` : ''}`);
     if (a.smuggling) lines.push(`      smuggling   ${a.smuggling.smuggled}/${a.smuggling.sent} smuggled messages reached a backend${a.smuggling.smuggledVariants.length ? `: ${a.smuggling.smuggledVariants.join(', ')}` : ''}`);
     if (a.early) lines.push(`      early talk  ${a.early.refused} refused, ${a.early.greeted} greeted${a.early.other ? `, ${a.early.other} other` : ''}`);
-    const reasons = Object.entries(a.refusals).sort((x, y) => y[1] - x[1]);
-    if (reasons.length) lines.push(`      refusals    ${reasons.slice(0, 5).map(([r, n]) => `${r} ${n}`).join(', ')}`);
+    const top = (tally: Record<string, number>) =>
+      Object.entries(tally)
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 5)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ');
+    if (Object.keys(a.refusals).length) lines.push(`      refusals    ${top(a.refusals)}`);
+    if (Object.keys(a.failures ?? {}).length) lines.push(`      no reply    ${top(a.failures)}`);
   }
   lines.push('', '  BACKENDS');
   for (const [name, b] of Object.entries(s.backends)) {
-    lines.push(`    ${name}  received ${b.received}  peak sessions ${b.peakConnections}${b.refusedConnections ? `  refused ${b.refusedConnections}` : ''}${b.tempfailed ? `  451 ${b.tempfailed}` : ''}${b.rejected ? `  554 ${b.rejected}` : ''}`);
+    lines.push(`    ${name}  ${b.address ? `${b.address}  ` : ''}received ${b.received}  peak sessions ${b.peakConnections}${b.foreignConnections ? ` (+${b.foreignConnections} without mail)` : ''}${b.refusedConnections ? `  refused ${b.refusedConnections}` : ''}${b.tempfailed ? `  451 ${b.tempfailed}` : ''}${b.rejected ? `  554 ${b.rejected}` : ''}`);
   }
   const instances = instanceRows(s);
   if (instances.length) {
@@ -58,21 +64,16 @@ export function formatSummary(s: RunSummary, o: SummaryTextOptions = {}): string
   }
   if (o.defenses) lines.push(...defenseLines(o.defenses));
   const l = s.ledger;
-  lines.push('', `  LEDGER   accepted by proxy ${l.acceptedByProxy}  received by backends ${l.receivedByBackends}  lost ${l.lost}  duplicates ${l.duplicates}${l.unconfirmed ? `  unconfirmed ${l.unconfirmed}` : ''}`);
+  lines.push('', `  LEDGER   accepted by proxy ${l.acceptedByProxy}  received by backends ${l.receivedByBackends}  lost ${l.lost}  duplicates ${l.duplicates}${l.unconfirmedRedeliveries ? `  unconfirmed redeliveries ${l.unconfirmedRedeliveries}` : ''}${l.unconfirmed ? `  unconfirmed ${l.unconfirmed}` : ''}`);
   lines.push('', `  ${s.interrupted ? 'interrupted' : s.passed ? '✓ all thresholds passed' : '✗ some thresholds failed'}${o.outDir ? `   (${o.outDir}/: ${(o.files ?? ['summary.json', 'events.jsonl']).join(', ')})` : ''}`, '');
   return lines.join('\n');
 }
 
 function defenseLines(d: DefenseTally): string[] {
-  const t = d.throttle;
-  const stress = stressText(d);
-  if (!d.refusals.length && !t.bytes && !d.trouble.length && !stress) return ['', '  DEFENSES  none fired'];
-  const lines = ['', `  DEFENSES${d.source === 'senders' ? '  (as the senders saw the replies)' : ''}`];
-  const width = Math.max(18, ...d.refusals.map((r) => r.reason.length), ...d.trouble.map((r) => r.reason.length));
-  const code = (r: { code: number | null; enhanced: string | null }) => (r.code === null ? 'no reply' : `${r.code}${r.enhanced ? ` ${r.enhanced}` : ''}`).padEnd(9);
-  for (const r of d.refusals) lines.push(`    ${r.reason.padEnd(width)}  ${code(r)}  ${refusedWhat(r)}`);
-  if (stress) lines.push(`    ${'stress mode'.padEnd(width)}  ${''.padEnd(9)}  ${stress}`);
-  if (t.bytes) lines.push(`    ${'bandwidth throttle'.padEnd(width)}  ${''.padEnd(9)}  throttled ${formatBytes(t.bytes)} (held ${(t.waitMs / 1000).toFixed(1)}s in all, up to ${t.peakClients} client${t.peakClients === 1 ? '' : 's'} at once)`);
-  for (const r of d.trouble) lines.push(`    ${r.reason.padEnd(width)}  ${code(r)}  ${refusedWhat(r)} (not a defense: the mail servers struggled)`);
+  const { defenses, infrastructure } = tallyRows(d);
+  const width = Math.max(18, ...[...defenses, ...infrastructure].map((r) => r.name.length));
+  const line = (r: TallyRow) => `    ${r.name.padEnd(width)}  ${r.reply.padEnd(9)}  ${r.what}`;
+  const lines = defenses.length ? ['', `  DEFENSES  (${tallySource(d)})`, ...defenses.map(line)] : ['', '  DEFENSES  none fired'];
+  if (infrastructure.length) lines.push('', '  INFRASTRUCTURE  (not defenses: connections without any reply, mail servers in trouble)', ...infrastructure.map(line));
   return lines;
 }

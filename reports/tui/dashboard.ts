@@ -9,7 +9,9 @@ import type { SimEvent } from '../../simulator/events.ts';
 import { liveCharts } from '../model/charts.ts';
 import type { RunModel } from '../model/run-model.ts';
 import { layout, type Rect } from './layout.ts';
-import { actorTable, chartLabel, escapeTags, gaugeLines, headerLines, HELP, lineData, logLines, type HeaderState } from './panels.ts';
+import { lessonNotesFor } from '../model/lesson.ts';
+import type { ThresholdResult } from '../../simulator/thresholds.ts';
+import { actorTable, chartLabel, escapeTags, finalLines, gaugeLines, headerLines, HELP, lessonText, lineData, logLines, type HeaderState } from './panels.ts';
 
 export interface DashboardControls {
   /** q or Ctrl-C */
@@ -45,6 +47,12 @@ export class Dashboard {
   private lessonBox: blessed.Widgets.BoxElement;
   private helpBox: blessed.Widgets.BoxElement;
   private markBox: blessed.Widgets.BoxElement;
+  private finalBox: blessed.Widgets.BoxElement;
+  /** the clock a paused display shows (the run's time when the display was paused) */
+  private frozenAt: number | null = null;
+  /** workshop mode holds before any traffic, with the lesson up, until space */
+  private heldAtStart = false;
+  private lessonFor = '';
   private charts: Array<{ widget: Line; rect: Rect }> = [];
   private chartOffset = 0;
   private timer: NodeJS.Timeout;
@@ -74,12 +82,17 @@ export class Dashboard {
     this.helpBox = overlay(' help (? to close) ', 'white', 56, HELP.length + 2);
     // small, so the dashboard stays in view while the class predicts
     this.markBox = overlay(' mark ', 'yellow', '60%', 10);
+    this.finalBox = overlay(' the end (q to leave) ', 'green', '80%', '70%');
     this.helpBox.setContent(HELP.join('\n'));
 
     this.screen.key(['q', 'C-c'], () => o.controls.quit());
     this.screen.key(['p'], () => {
       if (o.controls.togglePause) this.replayPaused = o.controls.togglePause();
-      else this.displayPaused = !this.displayPaused;
+      else {
+        this.displayPaused = !this.displayPaused;
+        // the whole display stands still, its clock too
+        this.frozenAt = this.displayPaused ? this.model.now : null;
+      }
       this.draw(!this.displayPaused);
     });
     this.screen.key(['l'], () => this.toggle(this.lessonBox));
@@ -102,8 +115,31 @@ export class Dashboard {
 
   /** Subscribe this to the bus after the model: the model is up to date when a mark arrives. */
   consume(e: SimEvent): void {
-    if (e.type === 'run.start') this.lessonBox.setContent(escapeTags(e.lesson.trim() || '(this scenario has no lesson)'));
-    if (e.type === 'mark' && this.o.lesson && !this.destroyed) this.holdAt(e.title, e.predict);
+    if (this.destroyed) return;
+    if (e.type === 'run.start' && this.o.lesson) this.holdAtStart();
+    if (e.type === 'run.start' || e.type === 'target.ready') this.lessonFor = '';
+    if (e.type === 'mark' && this.o.lesson) this.holdAt(e.title, e.predict);
+  }
+
+  /** Workshop mode: the lesson first, the run held at 0 s until the instructor goes on. */
+  private holdAtStart(): void {
+    this.o.controls.hold?.();
+    this.held = 'the lesson';
+    this.heldAtStart = true;
+    this.lessonFor = '';
+    this.lessonBox.show();
+    this.lessonBox.setFront();
+    this.draw(false);
+  }
+
+  /** The lesson reflowed to the box's width (again when the width or the target's notes change). */
+  private updateLesson(): void {
+    const width = Math.max(20, (this.lessonBox.width as number) - 4);
+    const key = `${width}/${this.heldAtStart}/${this.model.targetBanner}`;
+    if (key === this.lessonFor || !this.model.info) return;
+    this.lessonFor = key;
+    const footer = this.heldAtStart ? `The ${this.o.mode.kind === 'replay' ? 'replay' : 'run'} is held at 0s: press space to start.` : null;
+    this.lessonBox.setContent(lessonText(this.model.info.lesson, width, lessonNotesFor(this.model), footer));
   }
 
   private holdAt(title: string, predict: string | null): void {
@@ -121,6 +157,10 @@ export class Dashboard {
     if (!this.held) return;
     this.held = null;
     this.markBox.hide();
+    if (this.heldAtStart) {
+      this.heldAtStart = false;
+      this.lessonBox.hide();
+    }
     this.o.controls.release?.();
     this.draw(false);
   }
@@ -152,7 +192,8 @@ export class Dashboard {
       this.screen.append(widget);
       return { widget, rect };
     });
-    for (const b of [this.lessonBox, this.helpBox, this.markBox]) b.setFront();
+    for (const b of [this.lessonBox, this.helpBox, this.markBox, this.finalBox]) b.setFront();
+    this.lessonFor = '';
   }
 
   private placedFor = '';
@@ -168,12 +209,13 @@ export class Dashboard {
     // a paused display keeps its panels as they were; the header still says what is going on
     if (!this.displayPaused || force) this.updatePanels();
     this.updateHeader();
+    this.updateLesson();
     this.screen.render();
   }
 
   private updateHeader(): void {
     const width = (this.screen as unknown as { width: number }).width;
-    const state: HeaderState = { mode: this.o.mode, displayPaused: this.displayPaused, replayPaused: this.replayPaused, held: this.held, note: this.note, lesson: this.o.lesson };
+    const state: HeaderState = { mode: this.o.mode, displayPaused: this.displayPaused, replayPaused: this.replayPaused, held: this.held, note: this.note, lesson: this.o.lesson, now: this.frozenAt ?? undefined };
     this.header.setContent(headerLines(this.model, state, width).map(escapeTags).join('\n'));
   }
 
@@ -194,10 +236,15 @@ export class Dashboard {
     });
   }
 
-  /** The run or replay is over but the screen stays for a discussion: the header says how to leave. */
-  showEnd(text: string): void {
-    this.note = text;
-    this.draw(false);
+  /** The run or replay is over, the screen stays for a discussion (the header says how to leave). The final screen: the thresholds with what was measured, over the last state of the dashboard, until q. */
+  showFinal(result: { thresholds: ThresholdResult[]; passed: boolean; interrupted: boolean }, note: string): void {
+    this.note = note;
+    this.held = null;
+    for (const b of [this.markBox, this.lessonBox, this.helpBox]) b.hide();
+    this.finalBox.setContent(finalLines(result, Math.max(20, (this.finalBox.width as number) - 4)).join('\n'));
+    this.finalBox.show();
+    this.finalBox.setFront();
+    this.draw(true);
   }
 
   /** Restores the terminal. */

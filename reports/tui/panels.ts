@@ -1,7 +1,10 @@
 // The text of the TUI's panels, as plain functions of the run model so they are
 // tested without a terminal. Colors are blessed tags (`{red-fg}...{/red-fg}`);
 // widths are counted without them.
-import { chartScale, type Chart } from '../model/charts.ts';
+import { formatAddresses } from '../../simulator/backends.ts';
+import { chartScale, niceMax, type Chart } from '../model/charts.ts';
+import { reflow, wrap } from '../model/lesson.ts';
+import type { ThresholdResult } from '../../simulator/thresholds.ts';
 import { formatLogEntry, type LogEntry } from '../model/event-log.ts';
 import type { RunModel } from '../model/run-model.ts';
 
@@ -16,6 +19,8 @@ export interface HeaderState {
   /** said first, in place of the flags (the end of a replay) */
   note?: string | null;
   lesson: boolean;
+  /** the clock to show: a paused display shows the time it was paused at */
+  now?: number;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -24,19 +29,70 @@ export function escapeTags(text: string): string {
   return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
 }
 
-/** Two lines: what runs against what, and where it stands. */
+/**
+ * Two lines: what runs against what, and where it stands. The flags (HELD, PAUSED)
+ * are never cut: on a narrow terminal the name goes first, then the mark's title.
+ */
 export function headerLines(m: RunModel, s: HeaderState, width: number): [string, string] {
   const info = m.info;
   const name = info ? `${info.scenario}  seed ${info.seed}` : 'starting...';
-  const clock = info ? `${seconds(m.now)} / ${seconds(info.durationMs)}` : '';
+  const clock = info ? `${seconds(s.now ?? m.now)} / ${seconds(info.durationMs)}` : '';
   const phase = m.phase === 'ended' ? (m.interrupted ? 'interrupted' : 'done') : m.phase;
-  const flags = [s.mode.kind === 'replay' ? `replay ×${s.mode.speed}` : '', s.held ? `HELD: ${s.held}` : '', s.replayPaused ? 'PAUSED' : '', s.displayPaused ? 'DISPLAY PAUSED' : '', s.lesson ? 'lesson' : ''].filter(Boolean);
-  const status = `attitude  ${name}  ${clock}  ${phase}${s.note ? `  [${s.note}]` : flags.length ? `  [${flags.join(', ')}]` : ''}`;
+  const flags = (title: string | null) =>
+    [s.mode.kind === 'replay' ? `replay ×${s.mode.speed}` : '', s.held ? (title === null ? 'HELD' : `HELD: ${title}`) : '', s.replayPaused ? 'PAUSED' : '', s.displayPaused ? 'DISPLAY PAUSED' : '', s.lesson ? 'lesson' : ''].filter(Boolean);
+  const tail = (title: string | null) => (s.note ? `  [${s.note}]` : flags(title).length ? `  [${flags(title).join(', ')}]` : '');
   const keys = width >= 100 ? 'q quit  p pause  l lesson  ? help' : '? help';
+  const heads = [`attitude  ${name}  ${clock}  ${phase}`, `${info?.scenario ?? name}  ${clock}  ${phase}`, `${clock}  ${phase}`, clock];
+  const clipped = (head: string) => {
+    const room = width - (head + tail('')).length;
+    return s.held && room >= 8 ? head + tail(clip(s.held, room)) : '';
+  };
+  // the name gives way first, then the mark's title; the flags themselves never do
+  const essential = [s.held ? 'HELD' : '', s.replayPaused ? 'PAUSED' : '', s.displayPaused ? 'DISPLAY PAUSED' : ''].filter(Boolean);
+  const attempts = [...heads.map((h) => h + tail(s.held)), ...heads.map(clipped), ...heads.map((h) => h + tail(null)), essential.length && !s.note ? `[${essential.join(', ')}]` : ''];
+  const status = attempts.find((a) => a && a.length <= width) ?? attempts[attempts.length - 1];
   const line1 = status.length + keys.length + 2 <= width ? `${status.padEnd(width - keys.length)}${keys}` : clip(status, width);
   const config = info?.proxyConfig ? shortPath(info.proxyConfig) : info ? 'external target' : '';
   const hint = s.replayPaused ? 'paused: n +1s, e +1 event, p play | ' : '';
-  return [line1, clip(`${hint}config ${config}  target ${info?.target ?? ''}`, width)];
+  const relay = info?.external ? `  relay to ${formatAddresses(info.backends)}` : '';
+  return [line1, clip(`${hint}config ${config}  target ${info?.target ?? ''}${relay}`, width)];
+}
+
+/**
+ * The lesson overlay's text: paragraphs reflowed to `width`, `code` in cyan, then
+ * the notes for another target and a footer; blessed tags, widths without them.
+ */
+export function lessonText(lesson: string, width: number, notes: { heading: string; notes: string[] } | null, footer: string | null = null): string {
+  const lines = lesson.trim() ? reflow(lesson, width) : ['(this scenario has no lesson)'];
+  if (notes) lines.push('', ...wrap(notes.heading, width), ...notes.notes.flatMap((n) => wrap(`- ${n}`, width)));
+  if (footer) lines.push('', ...wrap(footer, width));
+  // a code span may run over a line break: the state carries from line to line
+  let inCode = false;
+  return lines
+    .map((line) =>
+      line
+        .split('`')
+        .map((part, i) => {
+          if (i > 0) inCode = !inCode;
+          const text = escapeTags(part);
+          return inCode && text ? `{cyan-fg}${text}{/cyan-fg}` : text;
+        })
+        .join(''),
+    )
+    .join('\n');
+}
+
+/** The final screen: the verdict, then each threshold with ✓/✗ and what was measured, fitted to `width`. */
+export function finalLines(r: { thresholds: ThresholdResult[]; passed: boolean; interrupted: boolean }, width: number): string[] {
+  const verdict = r.interrupted ? '{yellow-fg}interrupted{/yellow-fg}' : r.passed ? '{green-fg}✓ all thresholds passed{/green-fg}' : '{red-fg}✗ some thresholds failed{/red-fg}';
+  const lines = [`{bold}${verdict}{/bold}`, ''];
+  if (!r.thresholds.length) lines.push('no thresholds in this scenario');
+  for (const t of r.thresholds) {
+    const mark = t.ok ? '{green-fg}✓{/green-fg}' : '{red-fg}✗{/red-fg}';
+    lines.push(`${mark} ${escapeTags(clip(`${t.metric} ${t.rule}  (${t.value === null ? 'no data' : t.value})`, width - 2))}`);
+  }
+  lines.push('', 'q: leave (the summary follows in the terminal)');
+  return lines;
 }
 
 export function shortPath(file: string): string {
@@ -148,7 +204,14 @@ export function lineData(chart: Chart, window: number, running = false): { x: st
     maxY = Math.max(maxY, ...y);
     return { title: s.name, y, color: s.limit ? 'red' : SERIES_COLORS[colorIndex++ % SERIES_COLORS.length] };
   });
-  return { x, series, maxY: maxY > 0 ? maxY * 1.15 : 1 };
+  // a round top a little above the data: the axis follows the data up and down, its labels stay round
+  const top = niceMax(maxY * 1.1);
+  // an outage stands out as a block under the top of the chart (a terminal cannot shade)
+  for (const span of chart.spans) {
+    const y = x.map((_, i) => (from + i >= span.from && from + i < span.to ? top * 0.97 : 0));
+    if (y.some((v) => v > 0)) series.push({ title: span.label, y, color: 'red' });
+  }
+  return { x, series, maxY: top };
 }
 
 /** The chart's label with a colored legend, fitted to `width`. */

@@ -1,8 +1,10 @@
 // The engine behind `flood` and `slowloris`: open the planned connections on
-// schedule, hold each for its time (reopening one the target refuses or drops,
-// as long as the hold lasts), and let go when the run's duration is over.
+// schedule, hold each for its time (reopening one the target refuses or drops at
+// the plan's next try, as long as the hold lasts), and let go when the run's
+// duration is over. Every (re)connect happens at a planned time, so how many
+// connections a flood wave makes is the plan's, not the wall clock's.
 import { sleep } from '../clock.ts';
-import type { HolderPlan, PlannedConnection } from '../plan.ts';
+import type { HolderPlan, PlannedHold } from '../plan.ts';
 import { Tasks, type ActorContext } from './context.ts';
 import { Session } from './session.ts';
 
@@ -14,22 +16,21 @@ export async function runHolder(ctx: ActorContext<HolderPlan>, behaviour: HoldBe
   const spec = plan.spec;
   const tasks = new Tasks();
 
-  const holdOne = async (c: PlannedConnection) => {
+  const holdOne = async (c: PlannedHold) => {
     const until = c.t + c.holdMs;
-    // bounded: at most one try per `reconnect` over the hold, plus the first
-    const maxTries = Math.ceil(c.holdMs / Math.max(50, spec.reconnect)) + 1;
-    for (let tries = 0; tries < maxTries && !ctx.ending.aborted && ctx.elapsed() < until; tries++) {
+    for (let i = 0; i < c.tries.length; i++) {
+      if (!(await sleep(clock, c.tries[i] - ctx.elapsed(), ctx.ending))) return;
       const opened = await Session.open(ctx, c.client, { timeoutMs: spec.timeout });
-      if (opened.ok) {
-        await behaviour(opened.session, until, ctx.ending);
-        if (!opened.session.closed) {
-          // let go politely when the hold is over; a dripping slowloris may be mid-line
-          if (spec.kind === 'flood') await opened.session.quit();
-          else opened.session.destroy();
-          return;
-        }
+      if (!opened.ok) continue;
+      await behaviour(opened.session, until, ctx.ending);
+      if (!opened.session.closed) {
+        // let go politely when the hold is over; a dripping slowloris may be mid-line
+        if (spec.kind === 'flood') await opened.session.quit();
+        else opened.session.destroy();
+        return;
       }
-      if (!(await sleep(clock, spec.reconnect, ctx.ending))) return;
+      // the target dropped a held connection: come back at the next try still ahead
+      while (i + 1 < c.tries.length && c.tries[i + 1] < ctx.elapsed()) i++;
     }
   };
 

@@ -3,7 +3,7 @@
 // temporary failure: retry with backoff (a real MTA's queue) or give up (a bot).
 // Every message ends with exactly one `message.outcome`.
 import { sleep, type TimerHandle } from '../clock.ts';
-import type { MessageOutcome, ReplyInfo, SmtpStage } from '../events.ts';
+import { withoutReply, type MessageOutcome, type ReplyInfo, type SmtpStage } from '../events.ts';
 import { buildMessage, type Flavour } from '../message.ts';
 import type { MailerPlan, PlannedMessage } from '../plan.ts';
 import { noReply } from '../smtp/reply.ts';
@@ -31,6 +31,8 @@ interface ClientState {
   idle: Array<{ session: Session; sent: number; timer: TimerHandle | null }>;
   open: number;
 }
+
+const RUN_OVER = noReply('run-over', 'in flight when the run ended');
 
 type Verdict = { outcome: MessageOutcome | 'temporary'; info: ReplyInfo; stage: SmtpStage; keep: boolean };
 
@@ -134,9 +136,11 @@ export async function runMailer(ctx: ActorContext<MailerPlan>, policy: MailerPol
       const base = Math.min(r.maxDelay, r.after * r.backoff ** (job.attempts - 1));
       retryInMs = Math.round(base * (0.8 + 0.4 * ctx.random()));
     }
-    const outcome: MessageOutcome = v.outcome === 'temporary' ? (v.info.code === null ? 'abandoned' : 'deferred') : v.outcome;
-    bus.emit('message.try', { actor, id: job.msg.id, attempt: job.attempts, outcome, stage: v.stage, retryInMs, ...v.info });
-    if (retryInMs === null) finish(job, outcome, v.info);
+    const outcome: MessageOutcome = v.outcome === 'temporary' ? (v.info.code === null ? withoutReply(ctx.abort.aborted) : 'deferred') : v.outcome;
+    // the run's end closed the connection, not the target
+    const info = outcome === 'in-flight' ? RUN_OVER : v.info;
+    bus.emit('message.try', { actor, id: job.msg.id, attempt: job.attempts, outcome, stage: v.stage, retryInMs, ...info });
+    if (retryInMs === null) finish(job, outcome, info);
     else {
       job.retryTimer = clock.setTimeout(() => {
         job.retryTimer = null;
@@ -209,5 +213,10 @@ export async function runMailer(ctx: ActorContext<MailerPlan>, policy: MailerPol
   }
   if (ctx.abort.aborted) for (const c of ctx.live) c.destroy();
   await tasks.all();
-  for (const job of [...jobs]) finish(job, job.last?.code != null && job.last.code < 500 ? 'deferred' : 'abandoned', job.last ?? noReply('run-over', 'the run ended before the message was sent'));
+  // what is left when the run is over: waiting for a retry after a 4xx (deferred) or after no
+  // reply (abandoned), or never answered at all: in flight at the end
+  for (const job of [...jobs]) {
+    if (!job.last) finish(job, 'in-flight', RUN_OVER);
+    else finish(job, job.last.code !== null && job.last.code < 500 ? 'deferred' : 'abandoned', job.last);
+  }
 }

@@ -7,7 +7,7 @@ import { sleep } from '../clock.ts';
 import { ID_HEADER } from '../message.ts';
 import type { PlannedSmuggle, SmugglerPlan } from '../plan.ts';
 import type { SmugglingVariant } from '../scenario/schema.ts';
-import type { ReplyInfo } from '../events.ts';
+import { withoutReply, type ReplyInfo } from '../events.ts';
 import { Tasks, type ActorContext } from './context.ts';
 import { Session } from './session.ts';
 
@@ -53,7 +53,7 @@ export async function runSmuggler(ctx: ActorContext<SmugglerPlan>): Promise<void
     bus.emit('message.queued', { actor: plan.name, id: p.id, client: base.client, size, recipients: 1 });
     bus.emit('message.attempt', { actor: plan.name, id: p.id, client: base.client, attempt: 1 });
     const outcome = (info: ReplyInfo) => {
-      const o = info.code === null ? 'abandoned' : info.code === 250 ? 'accepted' : info.code < 500 ? 'deferred' : 'rejected';
+      const o = info.code === null ? withoutReply(ctx.abort.aborted) : info.code === 250 ? 'accepted' : info.code < 500 ? 'deferred' : 'rejected';
       bus.emit('message.outcome', { actor: plan.name, id: p.id, outcome: o, attempts: 1, size, ...info });
     };
     const opened = await Session.open(ctx, p.client, { timeoutMs: t });

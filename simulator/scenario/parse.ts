@@ -150,6 +150,7 @@ function crossCheck(s: Scenario): Problem[] {
   if (s.duration <= 0) problems.push({ path: 'duration', message: 'expected a duration > 0' });
   if (s.duration > MAX_DURATION_MS) problems.push({ path: 'duration', message: `expected at most 1h, got ${s.duration}ms` });
   if (s.drain > 120_000) problems.push({ path: 'drain', message: 'expected at most 2m' });
+  if (s.warmup !== undefined && s.warmup > 120_000) problems.push({ path: 'warmup', message: 'expected at most 2m' });
 
   const backendNames = new Set<string>();
   const ports = new Set<string>();

@@ -249,6 +249,11 @@ export const scenarioSchema = z.strictObject({
   duration: duration(),
   /** how long retries and mail in flight may finish after `duration` */
   drain: duration().default(10_000),
+  /**
+   * before the traffic: the mock backends are up and nothing is sent, so a target that
+   * health-checks them finds them up (default: 5s with --target, 0 in-process)
+   */
+  warmup: duration().optional(),
   proxy: z.string().min(1).optional(),
   proxies: z.number().int().min(1).max(16).default(1),
   backends: z.array(backendSchema).min(1),

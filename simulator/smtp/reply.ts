@@ -1,9 +1,10 @@
 // Reading an SMTP reply the way a report needs it: code, enhanced status code,
 // and the reason: the reference proxy's label when the text is one of its
-// replies, otherwise a short cause guessed from the code (any proxy can be a target).
+// replies, otherwise the class of the reply (reply-class.ts: any proxy can be a target).
 import { REPLIES } from '../../proxy/replies.ts';
 import { ReplyLines } from '../../proxy/relay/reply-lines.ts';
 import type { ReplyInfo } from '../events.ts';
+import { classifyReply } from './reply-class.ts';
 
 export interface SmtpReply {
   code: number;
@@ -44,12 +45,10 @@ export function reasonOf(code: number, text: string): string | null {
 export function replyInfo(reply: SmtpReply): ReplyInfo {
   const first = reply.text.split('\n')[0];
   const m = ENHANCED.exec(first);
-  return {
-    code: reply.code,
-    enhanced: m ? m[1] : null,
-    reason: reasonOf(reply.code, first),
-    text: first.slice(0, 200),
-  };
+  const enhanced = m ? m[1] : null;
+  // a refusal is always classed; a 2xx or 3xx has a reason only when it is one of the proxy's
+  const reason = reasonOf(reply.code, first) ?? (reply.code >= 400 ? classifyReply(reply.code, enhanced, reply.text) : null);
+  return { code: reply.code, enhanced, reason, text: first.slice(0, 200) };
 }
 
 /** A failure without a reply (refused TCP connection, reset, timeout). */

@@ -1,6 +1,12 @@
 // Running the `attitude` command as a user would, for CLI tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, afterEach } from 'vitest';
+import type { Proxy } from '../../proxy/proxy.ts';
+import type { MockBackend } from '../../simulator/mock-backend.ts';
+import { closeAll } from './proxy.ts';
 
 export const BIN = path.resolve(import.meta.dirname, '../../bin/attitude.js');
 
@@ -56,4 +62,30 @@ export function runCommand(command: string, args: string[], options: { env?: Rec
       });
     },
   };
+}
+
+export interface CliFixture {
+  /** a directory for the test's files, removed after the file's tests */
+  tmp: string;
+  mocks: MockBackend[];
+  proxy: Proxy | undefined;
+  /** the command under test, killed after each test if still running */
+  running: Running | undefined;
+}
+
+/** What each CLI test starts (a command, mock backends, an in-process proxy), stopped after it. */
+export function cliFixture(prefix: string): CliFixture {
+  const f: CliFixture = { tmp: mkdtempSync(path.join(tmpdir(), `attitude-${prefix}-`)), mocks: [], proxy: undefined, running: undefined };
+  afterAll(() => rmSync(f.tmp, { recursive: true, force: true }));
+  afterEach(async () => {
+    if (f.running && f.running.child.exitCode === null) {
+      f.running.child.kill('SIGKILL');
+      await f.running.exited;
+    }
+    f.running = undefined;
+    await closeAll(f.proxy, f.mocks);
+    f.proxy = undefined;
+    f.mocks = [];
+  });
+  return f;
 }

@@ -133,7 +133,7 @@ export async function until(cond: () => boolean, timeoutMs = 3000, everyMs = 20)
 /**
  * Everything the proxy holds for clients is given back: sessions, slots (in `store`,
  * when the test injected one), transactions, backend leases (busy ones and those in
- * the middle of closing).
+ * the middle of closing), the hold-back budget.
  */
 export function drained(p: Proxy, store?: MemoryStore): boolean {
   const s = p.state();
@@ -142,6 +142,7 @@ export function drained(p: Proxy, store?: MemoryStore): boolean {
     s.connections.sessions === 0 &&
     s.connections.slots === 0 &&
     s.transactions.inFlight === 0 &&
+    s.transactions.heldBackBytes === 0 &&
     (store?.heldSlots ?? 0) === 0 &&
     s.backends.every((b) => b.active === 0 && b.open === b.idle)
   );

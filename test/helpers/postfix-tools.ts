@@ -30,6 +30,30 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * The first of `count` consecutive free loopback ports (`--backend-port N` takes N, N+1, ...):
+ * a free port whose neighbours are free too, bound all at once to be sure.
+ */
+export async function freePortRun(count: number): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = await freePort();
+    if (base + count - 1 > 65535) continue;
+    const servers: net.Server[] = [];
+    let ok = true;
+    for (let i = 1; i < count && ok; i++) {
+      const server = net.createServer();
+      ok = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(base + i, '127.0.0.1', () => resolve(true));
+      });
+      if (ok) servers.push(server);
+    }
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
 export interface Sink {
   port: number;
   address: string;

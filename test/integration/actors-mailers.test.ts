@@ -165,3 +165,24 @@ describe('spoofer', () => {
     expect(lookalike[0].raw.toString('latin1')).toMatch(/^Subject: Urgent: wire transfer today\r$/m);
   });
 });
+
+describe('the end of the drain', () => {
+  it('calls a message still waiting for its reply in flight at the end, not abandoned', async () => {
+    // every reply to MAIL takes longer than the whole run: the drain ends with the messages on the wire
+    mocks = [await new MockBackend({ name: 'slow', latency: 5000 }).start()];
+    const r = await runActors({
+      actors: [{ name: 'office', kind: 'legit', clients: 2, arrival: { type: 'constant', rate: '4/s' }, retry: { after: '100ms', max: 3 } }],
+      targets: [at(mocks[0])],
+      backends: mocks,
+      duration: '500ms',
+      drain: '500ms',
+    });
+    const office = r.ledger.actors.find((a) => a.name === 'office')!;
+    expect(office.messages.attempted).toBe(2);
+    expect(office.messages).toMatchObject({ inFlight: 2, abandoned: 0, accepted: 0 });
+    expect(r.of('message.outcome').map((e) => [e.outcome, e.reason])).toEqual([
+      ['in-flight', 'run-over'],
+      ['in-flight', 'run-over'],
+    ]);
+  });
+});

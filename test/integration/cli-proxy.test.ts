@@ -1,29 +1,16 @@
 // `attitude proxy` as a service: startup, admin endpoint, SIGHUP reload, SIGTERM drain.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RawClient } from '../helpers/raw-smtp.ts';
-import { backends, closeAll, message } from '../helpers/proxy.ts';
-import { runCli, type Running } from '../helpers/cli.ts';
+import { backends, message } from '../helpers/proxy.ts';
+import { cliFixture, runCli, type Running } from '../helpers/cli.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 
-let mocks: MockBackend[] = [];
-let running: Running | undefined;
-const tmp = mkdtempSync(path.join(tmpdir(), 'attitude-cli-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-afterEach(async () => {
-  if (running && running.child.exitCode === null) {
-    running.child.kill('SIGKILL');
-    await running.exited;
-  }
-  running = undefined;
-  await closeAll(mocks);
-  mocks = [];
-});
+const f = cliFixture('cli');
 
 function configFile(servers: MockBackend[], extra = ''): string {
-  const file = path.join(mkdtempSync(path.join(tmp, 'config-')), 'proxy.yaml');
+  const file = path.join(mkdtempSync(path.join(f.tmp, 'config-')), 'proxy.yaml');
   writeConfig(file, servers, extra);
   return file;
 }
@@ -43,19 +30,19 @@ async function started(r: Running): Promise<{ port: number; admin: string }> {
 
 describe.each([1, 2])('attitude proxy --workers %i', (workers) => {
   it('exits 104 with every problem listed for a bad config', async () => {
-    const file = path.join(tmp, `bad-${workers}.yaml`);
+    const file = path.join(f.tmp, `bad-${workers}.yaml`);
     writeFileSync(file, 'listen: nowhere\nbackends:\n  servers:\n    - { name: mx1 }\n');
-    running = runCli(['proxy', '--config', file, '--workers', String(workers)]);
-    expect(await running.exited).toBe(104);
-    expect(running.stderr()).toContain('listen: expected HOST:PORT');
-    expect(running.stderr()).toContain('backends.servers[0].address: expected HOST:PORT');
+    f.running = runCli(['proxy', '--config', file, '--workers', String(workers)]);
+    expect(await f.running.exited).toBe(104);
+    expect(f.running.stderr()).toContain('listen: expected HOST:PORT');
+    expect(f.running.stderr()).toContain('backends.servers[0].address: expected HOST:PORT');
   });
 
   it('serves mail, /metrics, /healthz and /state; reloads on SIGHUP; keeps the old config when the new one is bad', async () => {
-    mocks = await backends(2);
-    const file = configFile([mocks[0]]);
-    running = runCli(['proxy', '--config', file, '--workers', String(workers)]);
-    const { port, admin } = await started(running);
+    f.mocks = await backends(2);
+    const file = configFile([f.mocks[0]]);
+    f.running = runCli(['proxy', '--config', file, '--workers', String(workers)]);
+    const { port, admin } = await started(f.running);
     const c = await RawClient.connect(port);
     await c.read();
     expect((await c.send('a@sender.test', ['b@example.test'], message('cli1')))?.code).toBe(250);
@@ -68,27 +55,27 @@ describe.each([1, 2])('attitude proxy --workers %i', (workers) => {
     // the cap as configured (the default), not one worker's share of it
     expect(state.connections.max).toBe(1000);
 
-    writeConfig(file, mocks);
-    running.child.kill('SIGHUP');
-    await running.waitFor(/config reloaded/);
+    writeConfig(file, f.mocks);
+    f.running.child.kill('SIGHUP');
+    await f.running.waitFor(/config reloaded/);
     state = await (await fetch(`${admin}state`)).json();
     expect(state.backends.map((b: { name: string }) => b.name)).toEqual(['mx1', 'mx2']);
     // the connection opened before the reload still works
     expect((await c.send('a@sender.test', ['b@example.test'], message('cli2')))?.code).toBe(250);
 
     writeFileSync(file, 'backends: { strategy: nope }\n');
-    running.child.kill('SIGHUP');
-    await running.waitFor(/config reload refused/);
+    f.running.child.kill('SIGHUP');
+    await f.running.waitFor(/config reload refused/);
     state = await (await fetch(`${admin}state`)).json();
     expect(state.backends).toHaveLength(2);
-    expect(running.stdout()).toContain('backends.strategy');
+    expect(f.running.stdout()).toContain('backends.strategy');
     c.close();
   });
 
   it('drains on SIGTERM: the transaction in flight gets its 250, then the process exits 0', async () => {
-    mocks = await backends(1, { latency: 800 });
-    running = runCli(['proxy', '--config', configFile(mocks), '--workers', String(workers)]);
-    const { port } = await started(running);
+    f.mocks = await backends(1, { latency: 800 });
+    f.running = runCli(['proxy', '--config', configFile(f.mocks), '--workers', String(workers)]);
+    const { port } = await started(f.running);
     const c = await RawClient.connect(port);
     await c.read();
     await c.cmd('EHLO me.test');
@@ -97,16 +84,16 @@ describe.each([1, 2])('attitude proxy --workers %i', (workers) => {
     await c.cmd('DATA');
     const final = c.cmd(message('drain') + '.');
     await new Promise((r) => setTimeout(r, 100));
-    running.child.kill('SIGTERM');
+    f.running.child.kill('SIGTERM');
     expect((await final)?.code).toBe(250);
-    expect(await running.exited).toBe(0);
-    expect(mocks[0].received.map((m) => m.id)).toEqual(['drain']);
+    expect(await f.running.exited).toBe(0);
+    expect(f.mocks[0].received.map((m) => m.id)).toEqual(['drain']);
   });
 
   it('keeps per-client limits exact across workers', async () => {
-    mocks = await backends(1);
-    running = runCli(['proxy', '--config', configFile(mocks, 'connections: { perClient: 2, rate: off }\n'), '--workers', String(workers)]);
-    const { port } = await started(running);
+    f.mocks = await backends(1);
+    f.running = runCli(['proxy', '--config', configFile(f.mocks, 'connections: { perClient: 2, rate: off }\n'), '--workers', String(workers)]);
+    const { port } = await started(f.running);
     const clients = [];
     const codes = [];
     for (let i = 0; i < 4; i++) {
@@ -129,7 +116,7 @@ describe('attitude validate', () => {
     ['no servers', 'listen: 127.0.0.1:0\n', 'backends.servers: expected at least one backend server'],
     ['a server without an address', 'backends:\n  servers:\n    - { name: mx1 }\n', 'backends.servers[0].address: expected HOST:PORT'],
   ])('refuses what attitude proxy refuses (%s), with the same problems', async (_what, yaml, problem) => {
-    const file = path.join(mkdtempSync(path.join(tmp, 'validate-')), 'proxy.yaml');
+    const file = path.join(mkdtempSync(path.join(f.tmp, 'validate-')), 'proxy.yaml');
     writeFileSync(file, yaml);
     const validate = runCli(['validate', file]);
     expect(await validate.exited).toBe(104);

@@ -62,6 +62,11 @@ describe('attitude run', () => {
     for (const name of ['baseline', 'spam-flood', 'worm-outbreak', 'connection-flood', 'slowloris', 'early-talkers', 'bandwidth-hog', 'backend-outage', 'weighted-backends', 'open-relay-probe', 'smtp-smuggling', 'mixed-day', 'dnsbl-botnet', 'greylisting', 'spoofed-ceo']) {
       expect(r.stdout).toMatch(new RegExp(`^${name}\\s+\\d+s\\s+\\S`, 'm'));
     }
+    // a pager or head that has read enough closes the pipe: not an error
+    const piped = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${path.join(root, 'bin/attitude.js')}" scenarios | head -1`], { encoding: 'utf8' });
+    expect(piped.stderr).toBe('');
+    expect(piped.status).toBe(0);
+    expect(piped.stdout.split('\n').filter(Boolean)).toHaveLength(1);
     const v = attitude('validate', 'scenarios/spam-flood.yaml');
     expect(v.code).toBe(0);
     expect(v.stdout).toContain('valid scenario');

@@ -1,37 +1,24 @@
 // `attitude proxy` as a service, started the ways README and contrib/attitude.service
 // say: the process started is the proxy itself (its pid is the pid file's), so SIGHUP
 // reloads and SIGTERM drains, with no npm in between to die of them.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RawClient } from '../helpers/raw-smtp.ts';
-import { backends, closeAll, message } from '../helpers/proxy.ts';
-import { runCommand, type Running } from '../helpers/cli.ts';
+import { backends, message } from '../helpers/proxy.ts';
+import { cliFixture, runCommand } from '../helpers/cli.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { name: string; bin: { attitude: string } };
 const UNIT = readFileSync(path.join(REPO, 'contrib/attitude.service'), 'utf8');
 
-let mocks: MockBackend[] = [];
-let running: Running | undefined;
-const tmp = mkdtempSync(path.join(tmpdir(), 'attitude-service-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-afterEach(async () => {
-  if (running && running.child.exitCode === null) {
-    running.child.kill('SIGKILL');
-    await running.exited;
-  }
-  running = undefined;
-  await closeAll(mocks);
-  mocks = [];
-});
+const f = cliFixture('service');
 
 /** A folder with the package installed as npm lays it out: node_modules/NAME, and node_modules/.bin/attitude linking to the bin file. */
 function site(): string {
-  const dir = mkdtempSync(path.join(tmp, 'site-'));
+  const dir = mkdtempSync(path.join(f.tmp, 'site-'));
   mkdirSync(path.join(dir, 'node_modules/.bin'), { recursive: true });
   symlinkSync(REPO, path.join(dir, 'node_modules', pkg.name));
   symlinkSync(path.join('..', pkg.name, pkg.bin.attitude), path.join(dir, 'node_modules/.bin/attitude'));
@@ -76,31 +63,31 @@ describe.each([
   ['the unit: node .../bin/attitude.js proxy --config proxy.yaml (--workers 1)', 'node' as const, ['--workers', '1']],
 ])('%s', (_name, how, extra) => {
   it('is the process to signal: its pid file names it; SIGHUP reloads (a typo is refused, with a suggestion); SIGTERM drains the transaction in flight and exits 0', async () => {
-    mocks = await backends(2);
+    f.mocks = await backends(2);
     const dir = site();
     const config = path.join(dir, 'proxy.yaml');
     const pidFile = path.join(dir, 'attitude.pid');
-    writeConfig(config, [mocks[0]]);
+    writeConfig(config, [f.mocks[0]]);
     const args = ['proxy', '--config', 'proxy.yaml', '--pid-file', 'attitude.pid', ...extra];
-    running =
+    f.running =
       how === 'bin'
         ? runCommand('./node_modules/.bin/attitude', args, { cwd: dir })
         : runCommand(process.execPath, [path.join(dir, 'node_modules', pkg.name, pkg.bin.attitude), ...args], { cwd: dir });
-    const m = await running.waitFor(/"listen":"127\.0\.0\.1:(\d+)","admin":"(http:[^"]+)"/);
+    const m = await f.running.waitFor(/"listen":"127\.0\.0\.1:(\d+)","admin":"(http:[^"]+)"/);
     const [port, admin] = [Number(m[1]), m[2]];
     // the process the command started is the proxy: no npm, no shell, no child to forward signals to
-    expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(running.child.pid));
+    expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(f.running.child.pid));
 
-    writeConfig(config, mocks);
-    running.child.kill('SIGHUP');
-    await running.waitFor(/config reloaded/);
+    writeConfig(config, f.mocks);
+    f.running.child.kill('SIGHUP');
+    await f.running.waitFor(/config reloaded/);
     const state = await (await fetch(`${admin}state`)).json();
     expect(state.backends.map((b: { name: string }) => b.name)).toEqual(['mx1', 'mx2']);
 
-    writeConfig(config, mocks, 'conections: { max: 10 }\n');
-    running.child.kill('SIGHUP');
-    await running.waitFor(/config reload refused/);
-    expect(running.stdout()).toContain('conections: unknown key (did you mean connections?)');
+    writeConfig(config, f.mocks, 'conections: { max: 10 }\n');
+    f.running.child.kill('SIGHUP');
+    await f.running.waitFor(/config reload refused/);
+    expect(f.running.stdout()).toContain('conections: unknown key (did you mean connections?)');
 
     // a transaction in flight when SIGTERM arrives: DATA accepted, the message not sent yet
     const c = await RawClient.connect(port);
@@ -109,11 +96,11 @@ describe.each([
     expect((await c.cmd('MAIL FROM:<a@sender.test>'))?.code).toBe(250);
     expect((await c.cmd('RCPT TO:<b@example.test>'))?.code).toBe(250);
     expect((await c.cmd('DATA'))?.code).toBe(354);
-    running.child.kill('SIGTERM');
-    await running.waitFor(/SIGTERM: draining/);
+    f.running.child.kill('SIGTERM');
+    await f.running.waitFor(/SIGTERM: draining/);
     expect((await c.cmd(message('in-flight') + '.'))?.code).toBe(250);
-    expect(await running.exited).toBe(0);
-    expect(mocks.flatMap((b) => b.received.map((r) => r.id))).toEqual(['in-flight']);
+    expect(await f.running.exited).toBe(0);
+    expect(f.mocks.flatMap((b) => b.received.map((r) => r.id))).toEqual(['in-flight']);
     expect(existsSync(pidFile)).toBe(false);
     c.close();
   });

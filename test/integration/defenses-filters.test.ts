@@ -10,7 +10,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { backends, closeAll, message, proxyFor } from '../helpers/proxy.ts';
-import { addr, bigMessage, greeted, openData, refusals } from '../helpers/defenses.ts';
+import { addr, bigMessage, greeted, openData, refusals, until } from '../helpers/defenses.ts';
 import type { MockBackend } from '../../simulator/mock-backend.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
 import { zip } from '../helpers/zip.ts';
@@ -352,5 +352,30 @@ describe('filters and the session', () => {
     expect((await c.send('a@sender.test', ['b@example.test'], message('good')))?.code).toBe(250);
     expect(mocks[0].received.map((m) => m.id)).toEqual(['good']);
     c.close();
+  });
+});
+
+describe('the hold-back budget (messages.holdBackTotal)', () => {
+  it('streams a message on without its spam score once the heads held by all transactions reach the bound; nothing is lost, the budget comes back', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks, { messages: { holdBackTotal: '2KB' } });
+    const body = (id: string) => message(id) + 'x'.repeat(1200) + '\r\n';
+    // a holds 1.2 KB of its head while the filters read on
+    const a = (await greeted(proxy.address.port, addr(81, 1))).c;
+    expect((await openData(a, 'a@sender.test', ['b@example.test'])).at(-1)?.code).toBe(354);
+    a.write(body('held-a'));
+    expect(await until(() => proxy!.state().transactions.heldBackBytes > 1200)).toBe(true);
+    // b does not fit beside it: sent on at once, with the headers known at the start only
+    const b = (await greeted(proxy.address.port, addr(81, 2))).c;
+    expect((await b.send('a@sender.test', ['b@example.test'], body('streamed-b')))?.code).toBe(250);
+    expect((await a.cmd('.'))?.code).toBe(250);
+    const raw = (id: string) => mocks[0].received.find((m) => m.id === id)!.raw.toString();
+    expect(raw('held-a')).toMatch(/^X-Spam-Score: /m);
+    expect(raw('streamed-b')).not.toMatch(/^X-Spam-Score: /m);
+    expect(raw('streamed-b')).toContain('x'.repeat(1200));
+    expect(proxy.state().transactions.heldBackBytes).toBe(0);
+    expect(await proxy.metrics.metrics()).toMatch(/^attitude_hold_back_overflows_total 1$/m);
+    a.close();
+    b.close();
   });
 });

@@ -38,7 +38,7 @@ describe('attitude replay', () => {
       expect(r.stdout).toContain(`${m.deferred} deferred, ${m.rejected} rejected, ${m.abandoned} abandoned`);
       expect(r.stdout).toContain(`connections ${a.connections.attempted} attempted, ${a.connections.greeted} greeted, ${a.connections.refused} refused`);
     }
-    for (const [name, b] of Object.entries<{ received: number }>(summary.backends)) expect(r.stdout).toMatch(new RegExp(`${name} +received ${b.received} `));
+    for (const [name, b] of Object.entries<{ received: number }>(summary.backends)) expect(r.stdout).toMatch(new RegExp(`${name} +127\\.0\\.0\\.1:\\d+ +received ${b.received} `));
     const l = summary.ledger;
     expect(r.stdout).toContain(`LEDGER   accepted by proxy ${l.acceptedByProxy}  received by backends ${l.receivedByBackends}  lost ${l.lost}  duplicates ${l.duplicates}`);
     expect(r.stdout).toMatch(/greylisted +450 4\.7\.1 +refused \d+ recipients/);

@@ -1,39 +1,22 @@
 // /metrics as Prometheus' own linter reads it (`promtool check metrics`, Debian's
 // prometheus package): no warnings from one process, nor from the primary of
 // `--workers 2` that merges its workers' figures.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { busyProxy, promtoolCheck } from '../helpers/metrics.ts';
-import { backends, closeAll, message } from '../helpers/proxy.ts';
-import { runCli, type Running } from '../helpers/cli.ts';
+import { backends, message } from '../helpers/proxy.ts';
+import { cliFixture, runCli } from '../helpers/cli.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { toolsMissing } from '../helpers/postfix-tools.ts';
-import type { Proxy } from '../../proxy/proxy.ts';
-import type { MockBackend } from '../../simulator/mock-backend.ts';
 
-let proxy: Proxy | undefined;
-let mocks: MockBackend[] = [];
-let running: Running | undefined;
-const tmp = mkdtempSync(path.join(tmpdir(), 'attitude-promtool-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-afterEach(async () => {
-  if (running && running.child.exitCode === null) {
-    running.child.kill('SIGKILL');
-    await running.exited;
-  }
-  running = undefined;
-  await closeAll(proxy, mocks);
-  proxy = undefined;
-  mocks = [];
-});
+const f = cliFixture('promtool');
 
 describe.skipIf(toolsMissing('promtool'))('promtool check metrics', () => {
   it('finds nothing to say about one proxy process after traffic', async () => {
     const busy = await busyProxy();
-    proxy = busy.proxy;
-    mocks = busy.mocks;
+    f.proxy = busy.proxy;
+    f.mocks = busy.mocks;
     const text = await busy.metrics();
     // the families the lint must see with samples, not only their HELP lines
     expect(text).toMatch(/^attitude_transactions_total\{outcome="delivered",backend="mx1"\} 1$/m);
@@ -45,14 +28,14 @@ describe.skipIf(toolsMissing('promtool'))('promtool check metrics', () => {
   });
 
   it('finds nothing to say about the merged page of attitude proxy --workers 2', async () => {
-    mocks = await backends(1);
-    const file = path.join(tmp, 'proxy.yaml');
+    f.mocks = await backends(1);
+    const file = path.join(f.tmp, 'proxy.yaml');
     writeFileSync(
       file,
-      `listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nshutdownTimeout: 5s\nrelay: { domains: [example.test] }\nbackends:\n  servers:\n    - { name: mx1, address: ${mocks[0].address} }\n`,
+      `listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nshutdownTimeout: 5s\nrelay: { domains: [example.test] }\nbackends:\n  servers:\n    - { name: mx1, address: ${f.mocks[0].address} }\n`,
     );
-    running = runCli(['proxy', '--config', file, '--workers', '2']);
-    const m = await running.waitFor(/"listen":"127\.0\.0\.1:(\d+)","admin":"(http:[^"]+)"/);
+    f.running = runCli(['proxy', '--config', file, '--workers', '2']);
+    const m = await f.running.waitFor(/"listen":"127\.0\.0\.1:(\d+)","admin":"(http:[^"]+)"/);
     const c = await RawClient.connect(Number(m[1]));
     await c.read();
     expect((await c.send('a@sender.test', ['b@example.test'], message('lint2')))?.code).toBe(250);

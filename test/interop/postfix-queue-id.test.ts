@@ -3,29 +3,22 @@
 // same Message-ID.
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 import { Proxy } from '../../proxy/proxy.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { message } from '../helpers/proxy.ts';
 import { until } from '../helpers/defenses.ts';
-import { canRunPostfix, postfixOrSkip, type PostfixServer } from '../helpers/postfix-server.ts';
-import { startSink, toolsMissing, type Sink } from '../helpers/postfix-tools.ts';
+import { postfixFixture } from '../helpers/postfix-fixture.ts';
+import { canRunPostfix, postfixOrSkip } from '../helpers/postfix-server.ts';
+import { startSink, toolsMissing } from '../helpers/postfix-tools.ts';
 
-let proxy: Proxy | undefined;
-let postfix: PostfixServer | undefined;
-let sink: Sink | undefined;
-afterEach(async () => {
-  await proxy?.close(500);
-  await postfix?.stop();
-  await sink?.stop();
-  proxy = postfix = sink = undefined;
-});
+const f = postfixFixture();
 
 describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the transaction line and Postfix', () => {
   it("names the queue id Postfix logged the message under, and the message's Message-ID", async (ctx) => {
-    sink = await startSink();
-    postfix = await postfixOrSkip(ctx, sink.address);
+    f.sink = await startSink();
+    f.postfix = await postfixOrSkip(ctx, f.sink.address);
     const lines: Record<string, unknown>[] = [];
     const out = new Writable({
       write(chunk, _e, cb) {
@@ -33,11 +26,11 @@ describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the t
         cb();
       },
     });
-    proxy = await Proxy.start(
-      parseProxyConfig({ listen: '127.0.0.1:0', relay: { domains: ['example.test'] }, backends: { healthCheck: { enabled: false }, servers: [{ name: 'postfix', address: postfix.address }] } }),
+    f.proxy = await Proxy.start(
+      parseProxyConfig({ listen: '127.0.0.1:0', relay: { domains: ['example.test'] }, backends: { healthCheck: { enabled: false }, servers: [{ name: 'postfix', address: f.postfix.address }] } }),
       { processMetrics: false, logger: pino({ level: 'info' }, out) },
     );
-    const c = await RawClient.connect(proxy.address.port, '127.0.3.9');
+    const c = await RawClient.connect(f.proxy.address.port, '127.0.3.9');
     await c.read();
     expect((await c.send('a@sender.test', ['b@example.test'], message('follow-me')))?.code).toBe(250);
     c.close();
@@ -46,6 +39,6 @@ describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the t
     expect(tx).toMatchObject({ outcome: 'delivered', to: ['b@example.test'], messageId: '<follow-me@sender.test>' });
     expect(tx.queueId).toMatch(/^[0-9A-Za-z]{6,}$/);
     // Postfix's cleanup logs the id with the Message-ID: `4F2A1C0D: message-id=<follow-me@sender.test>`
-    expect(await until(() => postfix!.log().includes(`${tx.queueId}: message-id=<follow-me@sender.test>`), 10_000)).toBe(true);
+    expect(await until(() => f.postfix!.log().includes(`${tx.queueId}: message-id=<follow-me@sender.test>`), 10_000)).toBe(true);
   });
 });

@@ -3,29 +3,22 @@
 // health checks must not mark it down; a Postfix that greylists (450 to RCPT) stays
 // up and the other recipients of the transaction go through; a user who
 // authenticated at the proxy relays through Postfix by XCLIENT LOGIN=.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 import { Proxy } from '../../proxy/proxy.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { message } from '../helpers/proxy.ts';
 import { sleep, until } from '../helpers/defenses.ts';
+import { postfixFixture } from '../helpers/postfix-fixture.ts';
 import { canRunPostfix, postfixOrSkip, type PostfixOptions, type PostfixServer } from '../helpers/postfix-server.ts';
-import { startSink, toolsMissing, type Sink } from '../helpers/postfix-tools.ts';
+import { startSink, toolsMissing } from '../helpers/postfix-tools.ts';
 
-let proxy: Proxy | undefined;
-let postfix: PostfixServer | undefined;
-let sink: Sink | undefined;
-afterEach(async () => {
-  await proxy?.close(500);
-  await postfix?.stop();
-  await sink?.stop();
-  proxy = postfix = sink = undefined;
-});
+const f = postfixFixture();
 
 /** A private Postfix with `options`, relaying to smtp-sink. */
 async function postfixWith(ctx: { skip(): never }, options: PostfixOptions): Promise<PostfixServer> {
-  sink = await startSink();
-  return postfixOrSkip(ctx, sink.address, options);
+  f.sink = await startSink();
+  return postfixOrSkip(ctx, f.sink.address, options);
 }
 
 function proxyTo(server: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Proxy> {
@@ -58,45 +51,45 @@ async function transaction(port: number, local: string, rcpts: string[], id: str
 
 describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the relay core in front of a real Postfix', () => {
   it.for(['v1', 'v2'] as const)('PROXY protocol %s: the health checks keep Postfix up, and Postfix sees the real client', async (version, ctx) => {
-    postfix = await postfixWith(ctx, { smtpd: ['smtpd_upstream_proxy_protocol=haproxy'] });
-    proxy = await proxyTo({ address: postfix.address, proxyProtocol: version });
+    f.postfix = await postfixWith(ctx, { smtpd: ['smtpd_upstream_proxy_protocol=haproxy'] });
+    f.proxy = await proxyTo({ address: f.postfix.address, proxyProtocol: version });
     await sleep(2000); // several health checks
-    expect(proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
-    const replies = await transaction(proxy.address.port, '127.0.3.4', ['b@example.test'], `pp-${version}`);
+    expect(f.proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
+    const replies = await transaction(f.proxy.address.port, '127.0.3.4', ['b@example.test'], `pp-${version}`);
     expect(replies.at(-1)).toMatch(/^250 2\.0\.0 Ok: queued as/);
-    expect(await until(() => postfix!.log().includes('client=unknown[127.0.3.4]'), 10_000)).toBe(true);
-    const log = postfix.log();
+    expect(await until(() => f.postfix!.log().includes('client=unknown[127.0.3.4]'), 10_000)).toBe(true);
+    const log = f.postfix.log();
     expect(log).toMatch(/ehlo=1 quit=1/);
     // the test helper's own probe of the port, before the proxy started, is the one allowed
     expect(log.match(/haproxy read/g)?.length ?? 0, log).toBeLessThanOrEqual(1);
   });
 
   it('Postfix greylists one recipient (450): passed on, Postfix stays up (fall 1), the others are delivered', async (ctx) => {
-    postfix = await postfixWith(ctx, { mainCf: ['smtpd_recipient_restrictions = check_recipient_access inline:{ { grey@example.test = 450 4.2.0 greylisted, come back later } }, permit'] });
-    proxy = await proxyTo({ address: postfix.address, xclient: true });
+    f.postfix = await postfixWith(ctx, { mainCf: ['smtpd_recipient_restrictions = check_recipient_access inline:{ { grey@example.test = 450 4.2.0 greylisted, come back later } }, permit'] });
+    f.proxy = await proxyTo({ address: f.postfix.address, xclient: true });
     for (let i = 0; i < 3; i++) {
-      const replies = await transaction(proxy.address.port, `127.0.3.${10 + i}`, ['grey@example.test', 'ok@example.test'], `grey-${i}`);
+      const replies = await transaction(f.proxy.address.port, `127.0.3.${10 + i}`, ['grey@example.test', 'ok@example.test'], `grey-${i}`);
       expect(replies[1]).toMatch(/^450 4\.2\.0 .*greylisted/);
       expect(replies[2]).toMatch(/^250 /);
       expect(replies.at(-1)).toMatch(/^250 2\.0\.0 Ok: queued as/);
     }
-    expect(proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
-    expect(await until(() => sink!.dumps().length === 3, 10_000)).toBe(true);
-    expect(sink!.dumps().every((d) => d.includes('X-Rcpt-Args: <ok@example.test>') && !d.includes('grey@'))).toBe(true);
+    expect(f.proxy.state().backends[0]).toMatchObject({ health: 'up', failures: 0 });
+    expect(await until(() => f.sink!.dumps().length === 3, 10_000)).toBe(true);
+    expect(f.sink!.dumps().every((d) => d.includes('X-Rcpt-Args: <ok@example.test>') && !d.includes('grey@'))).toBe(true);
   });
 
   it('a user who authenticated at the proxy relays through Postfix by XCLIENT LOGIN=, an anonymous client does not', async (ctx) => {
-    postfix = await postfixWith(ctx, {
+    f.postfix = await postfixWith(ctx, {
       mainCf: ['smtpd_sasl_auth_enable = yes', 'smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination', 'mynetworks ='],
     });
-    proxy = await proxyTo({ address: postfix.address, xclient: true }, { relay: { domains: ['example.test'], clients: [], auth: { users: { alice: 's3cret' }, allowPlaintext: true } } });
+    f.proxy = await proxyTo({ address: f.postfix.address, xclient: true }, { relay: { domains: ['example.test'], clients: [], auth: { users: { alice: 's3cret' }, allowPlaintext: true } } });
     const login = `AUTH PLAIN ${Buffer.from('\0alice\0s3cret').toString('base64')}`;
-    const alice = await transaction(proxy.address.port, '127.0.3.20', ['friend@elsewhere.test'], 'login-1', [login]);
+    const alice = await transaction(f.proxy.address.port, '127.0.3.20', ['friend@elsewhere.test'], 'login-1', [login]);
     expect(alice[0]).toBe('235');
     expect(alice.at(-1)).toMatch(/^250 2\.0\.0 Ok: queued as/);
-    expect(await until(() => postfix!.log().includes('sasl_username=alice'), 10_000)).toBe(true);
+    expect(await until(() => f.postfix!.log().includes('sasl_username=alice'), 10_000)).toBe(true);
     // the proxy itself refuses the anonymous relay attempt before Postfix is asked
-    const anon = await transaction(proxy.address.port, '127.0.3.21', ['friend@elsewhere.test'], 'anon-1');
+    const anon = await transaction(f.proxy.address.port, '127.0.3.21', ['friend@elsewhere.test'], 'anon-1');
     expect(anon[1]).toMatch(/^554 5\.7\.1 relay access denied/);
   });
 });

@@ -3,18 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProxyConfig, parseProxyConfig } from '../../proxy/config/load.ts';
-import { InvalidFileError } from '../../proxy/config/problems.ts';
 import { parseBandwidth, parseDuration, parseRate, parseSize } from '../../proxy/config/units.ts';
+import { problems } from '../helpers/problems.ts';
 
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InvalidFileError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
 
 describe('units', () => {
   it('parses durations, sizes, rates and bandwidth', () => {

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { closest, editDistance, knownKeysAt } from '../../proxy/config/did-you-mean.ts';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
-import { InvalidFileError } from '../../proxy/config/problems.ts';
 import { proxyConfigSchema } from '../../proxy/config/schema.ts';
 import { parseScenario } from '../../simulator/scenario/parse.ts';
 import { actorSchemas } from '../../simulator/scenario/schema.ts';
+import { problems } from '../helpers/problems.ts';
 
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InvalidFileError) return err.problems.map((p) => `${p.path}: ${p.message}`);
-    throw err;
-  }
-  throw new Error('expected the file to be refused');
-}
 
 const server = { name: 'mx1', address: '127.0.0.1:2601' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus, type ReplyInfo, type SimEvent, type SimEventMap, type SimEventType } from '../../simulator/events.ts';
+import { EventBus, type MessageOutcome, type ReplyInfo, type SimEvent, type SimEventMap, type SimEventType } from '../../simulator/events.ts';
 import { Ledger, ledgerOf } from '../../simulator/ledger.ts';
 import { metricSource } from '../../simulator/metrics.ts';
 import { parseEvents } from '../../simulator/record.ts';
@@ -45,7 +45,7 @@ function start(at: ReturnType<typeof stream>['at']) {
   });
 }
 
-function send(at: ReturnType<typeof stream>['at'], t: number, actor: string, id: string, outcome: 'accepted' | 'deferred' | 'rejected' | 'abandoned', info = ok, attempts = 1) {
+function send(at: ReturnType<typeof stream>['at'], t: number, actor: string, id: string, outcome: MessageOutcome, info = ok, attempts = 1) {
   at(t, 'message.queued', { actor, id, client: '127.10.0.1', size: 1000, recipients: 1 });
   at(t, 'message.attempt', { actor, id, client: '127.10.0.1', attempt: 1 });
   at(t + 5, 'message.outcome', { actor, id, outcome, attempts, size: 1000, ...info });
@@ -79,19 +79,86 @@ describe('ledger', () => {
     at(902, 'reply', { actor: 'bot', client: '127.11.0.1', conn: 1, stage: 'banner', id: null, code: 421, enhanced: '4.7.0', reason: 'connections-per-client', text: '' });
 
     const r = ledgerOf(events);
-    expect(r.ledger).toEqual({ acceptedByProxy: 3, receivedByBackends: 5, lost: 1, duplicates: 1, unconfirmed: 1, foreign: 1 });
+    expect(r.ledger).toEqual({ acceptedByProxy: 3, receivedByBackends: 5, lost: 1, duplicates: 1, unconfirmedRedeliveries: 0, unconfirmed: 1, foreign: 1 });
     const office = r.actors.find((a) => a.name === 'office')!;
-    expect(office.messages).toEqual({ attempted: 4, accepted: 3, delivered: 2, deferred: 1, rejected: 0, abandoned: 0, lost: 1, duplicates: 1 });
+    expect(office.messages).toEqual({ attempted: 4, accepted: 3, delivered: 2, deferred: 1, rejected: 0, abandoned: 0, inFlight: 0, lost: 1, duplicates: 1 });
     expect(office.latencies).toEqual([4, 50]);
     expect(office.bytesDelivered).toBe(2000);
     const bot = r.actors.find((a) => a.name === 'bot')!;
     expect(bot.messages).toMatchObject({ attempted: 2, rejected: 1, abandoned: 1, accepted: 0 });
     expect(bot.connections).toEqual({ attempted: 1, refused: 1, greeted: 0 });
     expect(bot.refusals).toEqual({ 'connections-per-client': 1 });
+    // a connection without any reply is not a refusal by the target
+    expect(bot.failures).toEqual({});
+    // sessions without a transaction are no peak sessions
     expect(r.backends).toEqual([
-      { name: 'mx1', received: 3, peakConnections: 5, refusedConnections: 0, tempfailed: 0, rejected: 0 },
-      { name: 'mx2', received: 2, peakConnections: 0, refusedConnections: 1, tempfailed: 0, rejected: 0 },
+      { name: 'mx1', address: '127.0.0.1:1', received: 3, peakConnections: 0, foreignConnections: 0, refusedConnections: 0, tempfailed: 0, rejected: 0 },
+      { name: 'mx2', address: '127.0.0.1:2', received: 2, peakConnections: 0, foreignConnections: 0, refusedConnections: 1, tempfailed: 0, rejected: 0 },
     ]);
+  });
+
+  it('counts a copy a backend stored without answering (RFC 1047) as an unconfirmed redelivery, not a duplicate', () => {
+    const { events, at } = stream();
+    start(at);
+    // o1: the outage cut the session after the dot; mx1 had stored it; the retry reached mx2
+    at(100, 'message.queued', { actor: 'office', id: 'o1', client: '127.10.0.1', size: 1000, recipients: 1 });
+    at(100, 'message.attempt', { actor: 'office', id: 'o1', client: '127.10.0.1', attempt: 1 });
+    at(150, 'backend.received', { backend: 'mx1', id: 'o1', size: 1000, recipients: 1, client: '127.0.0.1', smuggled: false, unanswered: true });
+    at(1200, 'backend.received', { backend: 'mx2', id: 'o1', size: 1000, recipients: 1, client: '127.0.0.1', smuggled: false });
+    at(1210, 'message.outcome', { actor: 'office', id: 'o1', outcome: 'accepted', attempts: 2, size: 1000, ...ok });
+    // o2: answered 250 twice: the target sent it twice on its own
+    send(at, 300, 'office', 'o2', 'accepted');
+    receive(at, 310, 'mx1', 'o2');
+    receive(at, 320, 'mx1', 'o2');
+    const r = ledgerOf(events);
+    expect(r.ledger).toMatchObject({ receivedByBackends: 4, duplicates: 1, unconfirmedRedeliveries: 1, lost: 0 });
+    const office = r.actors.find((a) => a.name === 'office')!;
+    expect(office.messages).toMatchObject({ delivered: 2, duplicates: 1 });
+    // latency runs to the first copy: the mail was there then
+    expect(office.latencies).toEqual([10, 50]);
+    expect(evaluate([parseThreshold('duplicates', ['== 0']).threshold!], metricSource(r))[0]).toMatchObject({ value: 1, ok: false });
+  });
+
+  it('sees no duplicate in a message split by recipient (one transaction per next hop), and one in a recipient served twice', () => {
+    const { events, at } = stream();
+    start(at);
+    const copy = (t: number, backend: string, id: string, to: string[]) => at(t, 'backend.received', { backend, id, size: 1000, recipients: to.length, client: '127.0.0.1', smuggled: false, to });
+    send(at, 100, 'office', 'split', 'accepted');
+    copy(110, 'mx1', 'split', ['a@example.test', 'b@example.test']);
+    copy(120, 'mx2', 'split', ['c@example.test']);
+    send(at, 200, 'office', 'twice', 'accepted');
+    copy(210, 'mx1', 'twice', ['a@example.test', 'b@example.test']);
+    copy(220, 'mx2', 'twice', ['B@example.test']);
+    const r = ledgerOf(events);
+    expect(r.ledger).toMatchObject({ receivedByBackends: 4, duplicates: 1 });
+    expect(r.actors.find((a) => a.name === 'office')!.messages).toMatchObject({ delivered: 2, duplicates: 1 });
+  });
+
+  it('peaks on sessions that carry mail and counts the others (health checks) apart', () => {
+    const { events, at } = stream();
+    start(at);
+    at(10, 'backend.connection', { backend: 'mx1', client: '127.0.0.1', accepted: true, reason: null, sessions: 1 });
+    at(11, 'backend.closed', { backend: 'mx1', sessions: 0, mail: false });
+    at(20, 'backend.connection', { backend: 'mx1', client: '127.0.0.1', accepted: true, reason: null, sessions: 1 });
+    at(21, 'backend.connection', { backend: 'mx1', client: '127.0.0.1', accepted: true, reason: null, sessions: 2 });
+    at(22, 'backend.mail', { backend: 'mx1', sessions: 1 });
+    at(23, 'backend.closed', { backend: 'mx1', sessions: 1, mail: false });
+    at(24, 'backend.closed', { backend: 'mx1', sessions: 0, mail: true });
+    const mx1 = ledgerOf(events).backends.find((b) => b.name === 'mx1')!;
+    expect(mx1).toMatchObject({ peakConnections: 1, foreignConnections: 2 });
+  });
+
+  it('keeps messages in flight at the end and connections without a reply apart from what the target did', () => {
+    const { events, at } = stream();
+    start(at);
+    send(at, 100, 'office', 'o1', 'in-flight', { code: null, enhanced: null, reason: 'run-over', text: 'in flight when the run ended' });
+    at(200, 'conn.attempt', { actor: 'bot', client: '127.11.0.1', conn: 1 });
+    at(201, 'conn.refused', { actor: 'bot', client: '127.11.0.1', conn: 1, code: null, enhanced: null, reason: 'closed-before-banner', text: '' });
+    const r = ledgerOf(events);
+    const office = r.actors.find((a) => a.name === 'office')!;
+    expect(office.messages).toMatchObject({ attempted: 1, inFlight: 1, abandoned: 0 });
+    const bot = r.actors.find((a) => a.name === 'bot')!;
+    expect(bot).toMatchObject({ refusals: {}, failures: { 'closed-before-banner': 1 }, connections: { attempted: 1, refused: 1 } });
   });
 
   it('reports every accepted message as lost for a target that accepts and discards', () => {

@@ -82,6 +82,12 @@ describe('plan', () => {
     if (flood.kind !== 'flood') throw new Error('flood expected');
     expect(flood.connections).toHaveLength(150);
     expect(flood.connections.every((c) => c.holdMs <= 5000 && c.t < 1100)).toBe(true);
+    // every (re)connect is planned: the first at t, then one per `reconnect` while the hold lasts
+    for (const c of flood.connections) {
+      expect(c.tries[0]).toBe(c.t);
+      expect(c.tries.every((at, i) => i === 0 || at - c.tries[i - 1] === flood.spec.reconnect)).toBe(true);
+      expect(c.tries[c.tries.length - 1]).toBeLessThan(c.t + Math.max(1, c.holdMs));
+    }
     const smug = plan.actors[3];
     if (smug.kind !== 'smuggler') throw new Error('smuggler expected');
     expect(smug.smuggles.slice(0, 3).map((s) => s.variant)).toEqual(['lf-dot-lf', 'lf-dot-crlf', 'cr-dot-crlf']);

@@ -2,7 +2,7 @@
 // mail is good for the office, bad for a spammer), ties are no win, and the
 // text and files show every run's thresholds side by side.
 import { describe, expect, it } from 'vitest';
-import { bestOf, compareRuns, formatDiff, formatValue, labelsFor, wins, type CompareRun } from '../../reports/compare/compare.ts';
+import { bestOf, compareRuns, formatDiff, formatValue, labelsFor, rankRuns, type CompareRun } from '../../reports/compare/compare.ts';
 import { renderCompareHtml, renderCompareMd } from '../../reports/compare/compare-files.ts';
 import { formatCompare } from '../../reports/compare/compare-text.ts';
 import type { RunSummary } from '../../simulator/summary.ts';
@@ -12,7 +12,7 @@ function withSpammer(accepted: number, officeDelivered: number, p95: number, pas
   const s = summaryFixture({ passed });
   s.actors.office.messages.delivered = officeDelivered;
   s.actors.office.latencyMs.p95 = p95;
-  s.actors.spammer = { ...structuredClone(s.actors.bots), kind: 'spammer', messages: { attempted: 10, accepted, delivered: accepted, deferred: 10 - accepted, rejected: 0, abandoned: 0, lost: 0, duplicates: 0 }, connections: { attempted: 4, refused: 0, greeted: 4 } };
+  s.actors.spammer = { ...structuredClone(s.actors.bots), kind: 'spammer', messages: { attempted: 10, accepted, delivered: accepted, deferred: 10 - accepted, rejected: 0, abandoned: 0, inFlight: 0, lost: 0, duplicates: 0 }, connections: { attempted: 4, refused: 0, greeted: 4 } };
   s.thresholds = [{ metric: 'accepted_ratio{actor:spammer}', rule: '<= 0.2', value: accepted / 10, ok: passed }];
   return s;
 }
@@ -42,7 +42,17 @@ describe('compareRuns', () => {
     expect(bestOf([null, 2, 5], 'lower')).toEqual([1]);
     expect(bestOf([null, 2], 'lower')).toEqual([]);
     expect(bestOf([1, 2], null)).toEqual([]);
-    expect(wins(rows, 2)[0]).toBeGreaterThan(0);
+  });
+
+  it('ranks by thresholds passed first, then by the metrics each role is judged by', () => {
+    // open wins office latency (40 ms against 400) and every latency percentile, yet the reference passed its thresholds
+    const ranks = rankRuns(runs, rows);
+    expect(ranks.map((k) => runs[k.run].label)).toEqual(['default', 'open']);
+    expect(ranks[0]).toMatchObject({ passed: 1, thresholds: 1, better: ['spammer accepted ratio'] });
+    expect(ranks[1]).toMatchObject({ passed: 0, better: ['office latency p95'] });
+    // with the thresholds equal, the headline metrics decide, ties shared
+    const even: CompareRun[] = runs.map((r) => ({ ...r, summary: { ...r.summary, thresholds: [] } }));
+    expect(rankRuns(even, compareRuns(even))[0].run).toBe(0);
   });
 
   it('shows differences from the first run, ratios in percentage points', () => {
@@ -62,7 +72,7 @@ describe('compare output', () => {
     expect(text).toMatch(/✓ passed +✗ failed/);
     expect(text).toMatch(/^ {4}accepted ratio +lower +10\.0% +100\.0% +\+90\.0pp +default$/m);
     expect(text).toMatch(/^ {4}latency p95 +lower +400ms +40ms +-360ms +open$/m);
-    expect(text).toMatch(/default did better on \d+ metrics, open did better on \d+ metric/);
+    expect(text).toMatch(/RANKING .*\n {4}1\. default \(1\/1 thresholds; better on spammer accepted ratio\), 2\. open \(0\/1 thresholds; better on office latency p95\)/);
   });
 
   it('writes compare.md and a self-contained compare.html linking each run', () => {
@@ -74,5 +84,27 @@ describe('compare output', () => {
     expect(html).toContain('<a href="2-open/report.html">report.html</a>');
     expect(html).toContain('accepted ratio (lower is better)');
     expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(2);
+    expect(html).toMatch(/<ol><li><b>default<\/b>: 1\/1 thresholds; better on spammer accepted ratio<\/li><li><b>open<\/b>/);
+  });
+
+  it('fits four runs with long names at 1280 px: no bar label past its chart, wide tables scroll', () => {
+    const four: CompareRun[] = ['reference-defaults', 'haproxy-stick-table', 'postfix-postscreen', 'haraka-limit-plugin'].map((label, i) => ({
+      label,
+      source: `127.0.0.1:${2925 + i}`,
+      summary: withSpammer(i * 3, 3, 100 + i * 900, i === 0),
+      dir: `${i + 1}-${label}`,
+    }));
+    const html = renderCompareHtml(four, compareRuns(four));
+    for (const svg of html.match(/<svg [^]*?<\/svg>/g) ?? []) {
+      const width = Number(/viewBox="0 0 (\d+)/.exec(svg)![1]);
+      for (const m of svg.matchAll(/<text x="([\d.]+)"[^>]*>([^<]*)<\/text>/g)) {
+        if (/text-anchor="(end|middle)"/.test(m[0])) continue;
+        const right = Number(m[1]) + m[2].replace(/&[a-z#0-9]+;/g, '_').length * 6.2;
+        expect(right, `${m[2]} in a ${width} px chart`).toBeLessThanOrEqual(width);
+      }
+    }
+    // every table sits in a box that scrolls sideways within the page
+    expect(html.match(/<table>/g)!.length).toBe(html.match(/<div class="wide"><table>/g)!.length);
+    expect(html).toContain('.wide { max-width: 100%; overflow-x: auto; }');
   });
 });

@@ -126,11 +126,12 @@ export function summaryFixture(over: Partial<RunSummary> = {}): RunSummary {
   const actor = (kind: string, m: Partial<RunSummary['actors'][string]['messages']> = {}, c: Partial<RunSummary['actors'][string]['connections']> = {}) => ({
     kind,
     clients: 2,
-    messages: { attempted: 0, accepted: 0, delivered: 0, deferred: 0, rejected: 0, abandoned: 0, lost: 0, duplicates: 0, ...m },
+    messages: { attempted: 0, accepted: 0, delivered: 0, deferred: 0, rejected: 0, abandoned: 0, inFlight: 0, lost: 0, duplicates: 0, ...m },
     connections: { attempted: 0, refused: 0, greeted: 0, ...c },
     latencyMs: kind === 'legit' ? { p50: 120, p95: 300, p99: 450 } : { p50: null, p95: null, p99: null },
     bytesDelivered: 0,
     refusals: {},
+    failures: {},
   });
   return {
     scenario: 'fixture',
@@ -144,8 +145,11 @@ export function summaryFixture(over: Partial<RunSummary> = {}): RunSummary {
       office: actor('legit', { attempted: 3, accepted: 2, delivered: 2, deferred: 1 }, { attempted: 3, greeted: 3 }),
       bots: actor('flood', {}, { attempted: 4, refused: 3, greeted: 1 }),
     },
-    backends: { mx1: { received: 1, peakConnections: 2, refusedConnections: 0, tempfailed: 0, rejected: 0 }, mx2: { received: 2, peakConnections: 1, refusedConnections: 0, tempfailed: 0, rejected: 0 } },
-    ledger: { acceptedByProxy: 2, receivedByBackends: 3, lost: 0, duplicates: 1, unconfirmed: 0, foreign: 0 },
+    backends: {
+      mx1: { address: '127.0.0.1:2601', received: 1, peakConnections: 2, foreignConnections: 0, refusedConnections: 0, tempfailed: 0, rejected: 0 },
+      mx2: { address: '127.0.0.1:2602', received: 2, peakConnections: 1, foreignConnections: 0, refusedConnections: 0, tempfailed: 0, rejected: 0 },
+    },
+    ledger: { acceptedByProxy: 2, receivedByBackends: 3, lost: 0, duplicates: 1, unconfirmedRedeliveries: 0, unconfirmed: 0, foreign: 0 },
     thresholds: [
       { metric: 'delivered_ratio{actor:office}', rule: '>= 0.99', value: 0.6667, ok: false },
       { metric: 'lost', rule: '== 0', value: 0, ok: true },

@@ -74,7 +74,7 @@ describe('report.html', () => {
   });
 
   it('draws a limit dashed and a series with gaps as separate lines', () => {
-    const svg = lineChartSvg({ id: 'x', title: 'T <&>', short: 'x', unit: 'u', note: '', series: [{ name: 'a', values: [1, 2, null, 3, 4] }, { name: 'cap', values: [5, 5, 5, 5, 5], limit: true }] });
+    const svg = lineChartSvg({ id: 'latency', title: 'T <&>', short: 'x', unit: 'u', note: '', spans: [], series: [{ name: 'a', values: [1, 2, null, 3, 4] }, { name: 'cap', values: [5, 5, 5, 5, 5], limit: true }] });
     expect(svg.match(/<polyline/g)).toHaveLength(3);
     expect(svg).toContain('stroke-dasharray="6 4"');
     expect(svg).toContain('T &lt;&amp;&gt;');

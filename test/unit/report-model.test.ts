@@ -2,7 +2,8 @@
 // events and the defenses, fed with a small hand-made event stream.
 import { describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../simulator/events.ts';
-import { bandwidthChart, chartScale, connectionsChart, latencyChart } from '../../reports/model/charts.ts';
+import { backendsChart, bandwidthChart, chartScale, connectionsChart, latencyChart, liveCharts, refusalsChart, timeCharts, type Chart } from '../../reports/model/charts.ts';
+import { lineChartSvg } from '../../reports/files/svg.ts';
 import { formatLogEntry } from '../../reports/model/event-log.ts';
 import { modelOf } from '../../reports/model/run-model.ts';
 import { runStart, stream } from './report-fixtures.ts';
@@ -49,8 +50,45 @@ describe('RunModel', () => {
     expect(accepted.values[0]).toBeCloseTo(2, 5); // office-1, 2048 bytes, accepted at 0.35s
   });
 
+  it('captions what is drawn: an external target reports no state, so no cap and no throttle line', () => {
+    const external = modelOf([runStart({ target: '127.0.0.1:2925', proxyConfig: null, external: true }), ...stream().filter((e) => e.type !== 'run.start' && e.type !== 'proxy.state' && e.type !== 'throttle' && e.type !== 'proxy.event')]);
+    const conns = connectionsChart(external);
+    expect(conns.series.map((s) => s.name)).toEqual(['open (senders)']);
+    expect(conns.note).toMatch(/the target reports no state of its own, so no cap is drawn/);
+    expect(bandwidthChart(external).note).toMatch(/reports no throttle of its own/);
+    expect(refusalsChart(external).note).toMatch(/class of each reply/);
+    expect(refusalsChart(modelOf(stream())).note).toMatch(/by the limit or filter that fired/);
+  });
+
+  it('draws the per-client cap where the lesson is about it', () => {
+    const lesson = 'With `connections.perClient: 10` each bot holds ten.';
+    const events = stream().map((e) => (e.type === 'run.start' ? { ...e, lesson, proxyLimits: { perClient: 1 } } : e));
+    const chart = connectionsChart(modelOf(events));
+    const held = chart.series.find((s) => s.name === 'most held by one client')!;
+    expect(held.values.every((v) => v === null || v <= 2)).toBe(true);
+    expect(chart.series.find((s) => s.name === 'connections.perClient')).toMatchObject({ limit: true });
+    expect(chart.note).toMatch(/against connections\.perClient/);
+    expect(connectionsChart(modelOf(stream())).series.some((s) => s.name === 'most held by one client')).toBe(false);
+  });
+
+  it('marks outages on every time chart', () => {
+    const m = modelOf(stream());
+    for (const chart of timeCharts(m)) {
+      expect(chart.spans).toEqual([{ from: 2, to: 4, label: 'mx1 down' }]);
+      expect(chart.note).toMatch(/Shaded: a backend down/);
+    }
+    expect(lineChartSvg(backendsChart(m))).toMatch(/<rect [^>]*fill="#d62728" fill-opacity="0\.10"><title>mx1 down from 2s to 4s<\/title>/);
+  });
+
+  it('orders the charts by what the lesson is about, as it mentions it', () => {
+    const lesson = 'The backends share the load, and p95 latency stays low.';
+    const m = modelOf(stream().map((e) => (e.type === 'run.start' ? { ...e, lesson } : e)));
+    expect(timeCharts(m).map((c) => c.id)).toEqual(['backends', 'latency', 'connections', 'bandwidth', 'refusals']);
+    expect(liveCharts(m).map((c) => c.id)).toEqual(['backends', 'latency', 'bandwidth', 'refusals']);
+  });
+
   it('names a limit far above the data instead of drawing it', () => {
-    const chart = { id: 'x', title: 'x', short: 'x', unit: '', note: '', series: [{ name: 'data', values: [1, 2] }, { name: 'near', values: [3, 3], limit: true }, { name: 'far', values: [500, 500], limit: true }] };
+    const chart: Chart = { id: 'latency', title: 'x', short: 'x', unit: '', note: '', spans: [], series: [{ name: 'data', values: [1, 2] }, { name: 'near', values: [3, 3], limit: true }, { name: 'far', values: [500, 500], limit: true }] };
     const scale = chartScale(chart);
     expect(scale.offScale(chart.series[1])).toBe(false);
     expect(scale.offScale(chart.series[2])).toBe(true);

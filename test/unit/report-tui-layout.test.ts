@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { liveCharts } from '../../reports/model/charts.ts';
 import { modelOf } from '../../reports/model/run-model.ts';
 import { layout, type Rect } from '../../reports/tui/layout.ts';
-import { actorTable, bar, gaugeLines, headerLines, lineData } from '../../reports/tui/panels.ts';
+import { actorTable, bar, finalLines, gaugeLines, headerLines, lessonText, lineData } from '../../reports/tui/panels.ts';
 import { stream } from './report-fixtures.ts';
 
 const overlap = (a: Rect, b: Rect) => a.left < b.left + b.width && b.left < a.left + a.width && a.top < b.top + b.height && b.top < a.top + a.height;
@@ -90,15 +90,44 @@ describe('TUI panels', () => {
     expect(one).toContain('[replay ×4, HELD: the flood starts, DISPLAY PAUSED, lesson]');
   });
 
+  it('never cuts HELD or PAUSED from the status line: the name gives way, then the mark title', () => {
+    const state = { mode: { kind: 'replay' as const, speed: 4 }, displayPaused: true, replayPaused: true, held: 'the flood starts and the office must still get through', lesson: true };
+    for (const width of [64, 80]) {
+      const [one] = headerLines(m, state, width);
+      expect(one.length).toBeLessThanOrEqual(width);
+      expect(one).toMatch(/\[replay ×4, HELD(: [^,\]]*)?, PAUSED, DISPLAY PAUSED, lesson\]/);
+    }
+    // narrower still, only what the instructor must see
+    expect(headerLines(m, state, 34)[0]).toBe('[HELD, PAUSED, DISPLAY PAUSED]');
+    // with room to spare the title comes whole and the name goes first
+    expect(headerLines(m, { ...state, held: 'short' }, 80)[0]).toContain('HELD: short');
+  });
+
+  it('shows the clock a paused display was paused at', () => {
+    const [one] = headerLines(m, { mode: { kind: 'live' }, displayPaused: true, held: null, lesson: false, now: 1200 }, 120);
+    expect(one).toMatch(/ 1\.2s \/ 3\.0s /);
+  });
+
+  it('renders the lesson reflowed, code spans in color, and the final thresholds', () => {
+    const text = lessonText('With `connections.perClient:\n10` each bot holds ten.', 28, null, 'press space');
+    expect(text).toBe('With {cyan-fg}connections.perClient:{/cyan-fg}\n{cyan-fg}10{/cyan-fg} each bot holds ten.\n\npress space');
+    const lines = finalLines({ passed: false, interrupted: false, thresholds: [{ metric: 'lost', rule: '== 0', value: 2, ok: false }] }, 60);
+    expect(lines[0]).toContain('✗ some thresholds failed');
+    expect(lines).toContain('{red-fg}✗{/red-fg} lost == 0  (2)');
+  });
+
   it("feeds the line charts complete seconds only while the run goes, and counts as 0 where nothing happened", () => {
-    const backends = liveCharts(m)[1];
+    const backends = liveCharts(m).find((c) => c.id === 'backends')!;
     const running = lineData(backends, 60, true);
     const ended = lineData(backends, 60, false);
     expect(running.x).toEqual(['0s', '1s', '2s']);
     expect(ended.x).toEqual(['0s', '1s', '2s', '3s']);
+    // the axis tops out at a round value above the data; mx1's outage (from 2.6 s on) is a block under it
+    expect(ended.maxY).toBe(2);
     expect(ended.series.map((s) => [s.title, s.y])).toEqual([
       ['mx1', [0, 1, 0, 0]],
       ['mx2', [1, 0, 1, 0]],
+      ['mx1 down', [0, 0, 1.94, 1.94]],
     ]);
     expect(lineData(backends, 2, false).x).toEqual(['2s', '3s']);
   });

@@ -25,6 +25,10 @@ describe('scenario parsing', () => {
     expect(s.duration).toBe(10_000);
     expect(s.seed).toBe(1);
     expect(s.drain).toBe(10_000);
+    // no warm-up of its own: the run's default applies (5 s with --target, 0 in-process)
+    expect(s.warmup).toBeUndefined();
+    expect(parseScenario({ ...minimal, warmup: '2s' }).warmup).toBe(2000);
+    expect(problems({ ...minimal, warmup: '5m' })).toEqual([{ path: 'warmup', message: 'expected at most 2m' }]);
     expect(s.backends[0]).toMatchObject({ name: 'mx1', listen: { host: '127.0.0.1', port: 0 }, capacity: 0, tempfail: 0, outages: [] });
     const office = s.actors[0];
     expect(office.kind).toBe('legit');

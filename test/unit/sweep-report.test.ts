@@ -40,7 +40,7 @@ function summary(passed: boolean, officeDelivered: number, spamAccepted: number,
       probe: actor('relay-prober', { relay: [8, 0] }),
     },
     backends: {},
-    ledger: { acceptedByProxy: 0, receivedByBackends: 0, lost: 0, duplicates: 0, unconfirmed: 0, foreign: 0 },
+    ledger: { acceptedByProxy: 0, receivedByBackends: 0, lost: 0, duplicates: 0, unconfirmedRedeliveries: 0, unconfirmed: 0, foreign: 0 },
     thresholds: [{ metric: 'delivered_ratio{kind:legit}', rule: '>= 0.9', value: (officeDelivered + 10) / 20, ok: passed }],
     passed,
   } as RunSummary;
