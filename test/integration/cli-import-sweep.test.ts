@@ -3,18 +3,17 @@
 // same seed: one line per run, the files, best.yaml a config `run` takes, every
 // problem before anything runs (104), and Ctrl-C keeping what finished (105).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
+import { describe, expect, it } from 'vitest';
+import { cliFixture, runCli } from '../helpers/cli.ts';
 import { importCommand } from '../../bin/import-command.ts';
 import { prepareRun } from '../../bin/run-command.ts';
 import { sweepCommand } from '../../bin/sweep-command.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'attitude-import-sweep-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const f = cliFixture('import-sweep');
+const tmp = f.tmp;
 
 function attitude(...args: string[]) {
   const r = spawnSync(process.execPath, [path.join(root, 'bin/attitude.js'), ...args], { cwd: tmp, encoding: 'utf8', timeout: 60_000 });
@@ -132,7 +131,7 @@ describe('attitude sweep', () => {
 
   it('keeps what finished when interrupted, and exits 105', async () => {
     const out = path.join(tmp, 'interrupted');
-    const run = runCli(['sweep', path.join(tmp, 'tiny.yaml'), '--vary', 'messages.rate=8/1m,20/1m,off', '--out', out]);
+    const run = (f.running = runCli(['sweep', path.join(tmp, 'tiny.yaml'), '--vary', 'messages.rate=8/1m,20/1m,off', '--out', out]));
     await run.waitFor(/^ {2}1\/3 /m, 30_000);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(105);

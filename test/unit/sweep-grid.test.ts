@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 import { configWithValues, relocateSchemaLine } from '../../simulator/sweep/best-config.ts';
 import { buildGrid, keyPath, parseVary, setAt, splitValues } from '../../simulator/sweep/grid.ts';
+import { problems as listed } from '../helpers/problems.ts';
 
 const BASE_TEXT = `# the base
 relay:
@@ -17,14 +18,7 @@ messages:
 `;
 const base = parseYaml(BASE_TEXT);
 const grid = (vary: string[], maxRuns = 30) => buildGrid(vary, { base, baseFile: 'base.yaml', maxRuns });
-const problems = (vary: string[], maxRuns = 30): string[] => {
-  try {
-    grid(vary, maxRuns);
-  } catch (err) {
-    return (err as Error).message.split('\n').slice(1).map((l) => l.replace(/^\s+- /, ''));
-  }
-  return [];
-};
+const problems = (vary: string[], maxRuns = 30): string[] => listed(() => grid(vary, maxRuns));
 
 describe('--vary', () => {
   it('reads key paths and values as a config file would', () => {
