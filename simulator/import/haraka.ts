@@ -69,13 +69,13 @@ function readLine(b: ObservationBuilder, t: number, uuid: string, tx: string | n
   if ((m = /^sender <([^>]*)> /.exec(text)) && tx) {
     senders.set(tx, m[1]);
     const code = kv(text, 'code') ?? '';
-    if (DENY.test(code)) b.mark(uuid, client, 'haraka', { t, kind: 'mail-refused', refusal: refusalOf(kv(text, 'msg') ?? code) });
+    if (DENY.test(code)) b.mark(uuid, client, 'haraka', { t, kind: 'mail-refused', refusal: refusalOf(kv(text, 'msg') ?? code, code === 'DENYSOFT' ? 450 : 550) });
     return true;
   }
   if ((m = /^recipient <([^>]*)> /.exec(text)) && tx) {
     const code = kv(text, 'code') ?? '';
     if (DENY.test(code)) {
-      b.mark(uuid, client, 'haraka', { t, kind: 'rcpt-refused', refusal: refusalOf(kv(text, 'msg') ?? code), from: kv(text, 'sender') ?? senders.get(tx) ?? '', to: m[1] });
+      b.mark(uuid, client, 'haraka', { t, kind: 'rcpt-refused', refusal: refusalOf(kv(text, 'msg') ?? code, code === 'DENYSOFT' ? 450 : 550), from: kv(text, 'sender') ?? senders.get(tx) ?? '', to: m[1] });
     } else {
       if (!b.message(tx)) b.mark(uuid, client, 'haraka', { t, kind: 'queued', queueId: tx });
       const msg = b.queued(tx, client, t);

@@ -141,8 +141,7 @@ function smtpd(b: ObservationBuilder, t: number, proc: string, text: string): bo
 
 /** A NOQUEUE line of smtpd or postscreen: at CONNECT the connection, at MAIL the transaction, at RCPT a recipient. */
 function noqueue(b: ObservationBuilder, t: number, key: string, client: string, stage: string, text: string, via: Via): void {
-  const reply = /^(\d{3}) (?:(\d\.\d+\.\d+) )?(.*)$/.exec(text);
-  const reason = reply ? reply[3] : text;
+  const reason = text.split('; from=<')[0];
   let refusal: Refusal = refusalOf(reason);
   if (stage === 'CONNECT' && /pipelining/i.test(reason)) refusal = 'pregreet';
   const zone = /blocked using (\S+?)[;,]?(?:\s|$)/.exec(reason)?.[1];

@@ -1,33 +1,47 @@
-// A refusal's reason from the text a server logged with it (Postfix's NOQUEUE lines
-// and warnings, Haraka's replies). Text is all a log has: these are the phrases of
-// Postfix 3.x and of Haraka's core and usual plugins, most specific first.
+// A refusal's reason from what a log says with it: Postfix's NOQUEUE replies, Haraka's
+// `lr=` and `msg=`. The reply classes are the simulator's own (simulator/smtp/reply-class.ts,
+// which classes any server's replies for the reports); here they are put in the
+// import's words, a little coarser, with what only a log says (a header check) on top.
+import { classifyReply } from '../smtp/reply-class.ts';
 import type { Refusal } from './observed.ts';
+
+const CLASS: Record<string, Refusal> = {
+  'connections-per-client': 'connection-limit',
+  'connections-per-network': 'connection-limit',
+  'connections-global': 'connection-limit',
+  'connection-rate': 'connection-rate',
+  'message-rate': 'message-rate',
+  'recipient-rate': 'recipient-rate',
+  'too-many-recipients': 'too-many-recipients',
+  'relay-denied': 'relay-denied',
+  'address-trick': 'relay-denied',
+  dnsbl: 'dnsbl',
+  'bad-line-ending': 'bare-newline',
+  'too-many-errors': 'protocol',
+  greylisted: 'greylisted',
+  'unknown-recipient': 'recipient-unknown',
+  spf: 'sender',
+  dmarc: 'sender',
+  'bad-sender-domain': 'sender',
+  'worm-attachment': 'worm',
+  virus: 'worm',
+  eicar: 'worm',
+  spam: 'content',
+  'idle-timeout': 'timeout',
+  'not-authorized': 'denied',
+};
 
 const EXECUTABLE = /\.(exe|scr|pif|bat|com|vbs|js|jar|cmd)\b/i;
 
-const RULES: Array<[RegExp, Refusal]> = [
-  [/relay access denied|relaying denied|i cannot deliver mail for|not allowed to relay|relay not permitted/i, 'relay-denied'],
-  [/blocked using|listed by|dnsbl|\bblacklisted\b|\bblocklisted\b|\bspamhaus\b|\brbl\b/i, 'dnsbl'],
-  [/improper (?:use of smtp )?command pipelining after connect|pregreet|talk(?:ed)? too soon|you talk too soon|early talker/i, 'pregreet'],
-  [/bare <?lf>?|bare newline|bare line-?feed/i, 'bare-newline'],
-  [/improper (?:use of smtp )?command pipelining|protocol error|non-smtp command|too many errors|syntax error/i, 'protocol'],
-  [/connection concurrency limit|too many (?:concurrent )?connections|concurrency limit|all server ports busy/i, 'connection-limit'],
-  [/connection rate limit|too many connections per|rate limit exceeded.*connect|connect.*rate limit/i, 'connection-rate'],
-  [/too many recipients|too many recipient attempts|recipient limit/i, 'too-many-recipients'],
-  [/recipient address rate limit|recipient rate limit|rcpt.*rate limit/i, 'recipient-rate'],
-  [/message delivery request rate limit|too much mail from|message rate limit|rate limit exceeded|mail.*rate limit/i, 'message-rate'],
-  [/greylist|try again later.*triplet|postgrey/i, 'greylisted'],
-  [/user unknown|unknown user|recipient address rejected|no such user|mailbox unavailable|invalid recipient/i, 'recipient-unknown'],
-  [/sender address rejected|spf|dmarc|domain not found|sender domain/i, 'sender'],
-  [/client host rejected|access denied|denied by policy|\bdeny(?:list)?\b/i, 'denied'],
-  [/attachment|virus|malware|infected|worm/i, 'worm'],
-  [/spam|content rejected|message content|header check|body check|gtube|milter/i, 'content'],
-  [/timeout|timed out/i, 'timeout'],
-];
-
-export function refusalOf(text: string): Refusal {
-  for (const [re, refusal] of RULES) {
-    if (re.test(text)) return refusal === 'worm' || refusal === 'content' ? (EXECUTABLE.test(text) ? 'worm' : refusal) : refusal;
-  }
-  return EXECUTABLE.test(text) ? 'worm' : 'other';
+/** `text` as logged, with its reply code in front or not (`code` says which, when it does not). */
+export function refusalOf(text: string, code = 550): Refusal {
+  const m = /^(\d{3})[ -](?:(\d\.\d{1,3}\.\d{1,3}) )?(.*)$/s.exec(text.trim());
+  const [c, enhanced, rest] = m ? [Number(m[1]), m[2] ?? null, m[3]] : [code, /^(\d\.\d{1,3}\.\d{1,3}) /.exec(text)?.[1] ?? null, text];
+  const cls = classifyReply(c, enhanced, rest);
+  if (cls === 'early-talker') return /pre-?greet|talk(ed)? (too )?soon|before (the )?greeting/i.test(rest) ? 'pregreet' : 'protocol';
+  const refusal = CLASS[cls];
+  if (EXECUTABLE.test(rest) && (refusal === undefined || refusal === 'worm' || refusal === 'denied')) return 'worm';
+  if (/content|header check|body check|milter/i.test(rest) && (refusal === undefined || refusal === 'denied')) return 'content';
+  if (refusal === undefined && /client host rejected|access denied|denied by policy/i.test(rest)) return 'denied';
+  return refusal ?? 'other';
 }
