@@ -13,6 +13,7 @@ import { writeImport } from '../simulator/import/write.ts';
 import { loadScenario } from '../simulator/scenario/parse.ts';
 import { formatImport } from '../reports/import/import-text.ts';
 import { EXIT } from './exit-codes.ts';
+import { invalidInput } from './invalid-input.ts';
 
 export interface ImportCommandOptions {
   format?: string;
@@ -78,10 +79,6 @@ export function importCommand(what: string, file: string, opts: ImportCommandOpt
     process.stdout.write(formatImport(imported, { source: path.basename(file), format: format === 'postfix' ? 'Postfix' : 'Haraka', lines: observation.lines, skipped: observation.skipped, files }) + '\n');
     return EXIT.ok;
   } catch (err) {
-    if (err instanceof InvalidFileError) {
-      process.stderr.write(err.message + '\n');
-      return EXIT.invalidInput;
-    }
-    throw err;
+    return invalidInput(err);
   }
 }

@@ -20,6 +20,7 @@ import { checkProxyBinding } from '../simulator/scenario/parse.ts';
 import { configWithValues } from '../simulator/sweep/best-config.ts';
 import { buildGrid, type GridPoint, type Vary } from '../simulator/sweep/grid.ts';
 import { EXIT } from './exit-codes.ts';
+import { invalidInput } from './invalid-input.ts';
 import { prepareRun, type PreparedRun } from './run-command.ts';
 import { interruptOnSigint, runSeries, type SeriesItem } from './run-series.ts';
 
@@ -81,11 +82,7 @@ export async function sweepCommand(scenarioArg: string, opts: SweepCommandOption
   try {
     prep = prepare(scenarioArg, opts);
   } catch (err) {
-    if (err instanceof InvalidFileError) {
-      process.stderr.write(err.message + '\n');
-      return EXIT.invalidInput;
-    }
-    throw err;
+    return invalidInput(err);
   }
   const { base, varies, points } = prep;
   const scenario = base.plan.scenario;
