@@ -43,7 +43,7 @@ describe('known keys from the schema', () => {
     expect(knownKeysAt(proxyConfigSchema, [])).toContain('connections');
     expect(knownKeysAt(proxyConfigSchema, ['backends', 'servers', 0])).toEqual(['name', 'address', 'weight', 'maxConnections', 'xclient', 'proxyProtocol']);
     expect(knownKeysAt(proxyConfigSchema, ['relay', 'auth'])).toEqual(['users', 'allowPlaintext']);
-    expect(knownKeysAt(actorSchemas.legit, ['arrival'])).toEqual(['type', 'rate', 'from', 'stages', 'every', 'size', 'spread']);
+    expect(knownKeysAt(actorSchemas.legit, ['arrival'])).toEqual(['type', 'rate', 'from', 'stages', 'every', 'size', 'spread', 'bucket', 'counts']);
     expect(knownKeysAt(proxyConfigSchema, ['listen'])).toEqual([]);
     expect(knownKeysAt(proxyConfigSchema, ['nowhere', 'at', 'all'])).toEqual([]);
   });
