@@ -62,7 +62,9 @@ export async function runMailer(ctx: ActorContext<MailerPlan>, policy: MailerPol
 
   const release = (client: number, session: Session, sent: number) => {
     const state = clients[client];
-    if (session.closed || sent >= spec.reuse || ctx.ending.aborted) {
+    // once arrivals are over, a connection is kept only while the client's queue
+    // still has mail for it (a backlog drains over the connections it has, as an MTA's would)
+    if (session.closed || sent >= spec.reuse || (ctx.ending.aborted && !state.queue.length)) {
       state.open--;
       void session.quit();
       return;

@@ -167,6 +167,24 @@ describe('spoofer', () => {
 });
 
 describe('the end of the drain', () => {
+  it('drains a backlog left when the arrivals end over the connections it kept', async () => {
+    // 30 messages arrive at once for one client with 2 connections; each takes some 40 ms,
+    // so most of them are still queued when the 100 ms of arrivals are over
+    mocks = [await new MockBackend({ name: 'slow', latency: 10 }).start()];
+    const r = await runActors({
+      actors: [{ name: 'office', kind: 'legit', clients: 1, connections: 2, arrival: { type: 'bursts', every: '10s', size: 30 }, size: '1KB', recipients: 1 }],
+      targets: [at(mocks[0])],
+      backends: mocks,
+      duration: '100ms',
+      drain: '10s',
+    });
+    const office = r.ledger.actors[0];
+    expect(office.messages).toMatchObject({ attempted: 30, delivered: 30 });
+    expect(r.of('message.outcome').filter((e) => e.t > 200).length).toBeGreaterThan(10);
+    // a new connection for every message of the backlog would be 20 or more
+    expect(office.connections.attempted).toBe(2);
+  });
+
   it('calls a message still waiting for its reply in flight at the end, not abandoned', async () => {
     // every reply to MAIL takes longer than the whole run: the drain ends with the messages on the wire
     mocks = [await new MockBackend({ name: 'slow', latency: 5000 }).start()];
