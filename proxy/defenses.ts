@@ -35,6 +35,14 @@ export interface MessageInspection {
   messageId: () => string | null;
 }
 
+/**
+ * Refusals that are the proxy's policy, not the client's mistake, so the tarpit does not
+ * count them: a greylisted recipient. An MTA that pipelines (Postfix's smtp client sends
+ * every RCPT of a message at once) gets one 450 per recipient, and counting those would
+ * slow down every reply of the session to a legitimate sender for being greylisted.
+ */
+const NOT_CLIENT_ERRORS = new Set(['greylisted']);
+
 /** Errors counted per connection for the tarpit (Postfix smtpd_soft/hard_error_limit). */
 export interface ErrorCount {
   errors: number;
@@ -137,10 +145,10 @@ export class Defenses {
    * delivering mail": a delivered message starts the count afresh, so an MTA whose
    * mail the backend sometimes defers is not slowed down for good.
    */
-  tarpit(count: ErrorCount, code: number, delivered: boolean): number | Reply {
+  tarpit(count: ErrorCount, code: number, delivered: boolean, reason: string | null = null): number | Reply {
     const c = this.config().connections;
     if (delivered && !count.closed) count.errors = 0;
-    if (code >= 400 && code !== 421) count.errors++;
+    if (code >= 400 && code !== 421 && !(reason && NOT_CLIENT_ERRORS.has(reason))) count.errors++;
     if (count.errors > c.errorHardLimit && !count.closed) {
       count.closed = true;
       return reply('too-many-errors', `limit ${c.errorHardLimit}`);

@@ -171,9 +171,9 @@ export class Session implements Sheddable {
    * past the soft limit every reply waits, past the hard limit the session ends with 421.
    * `delivered`: the reply accepts a message (the error count starts afresh).
    */
-  async send(r: Wire, delivered = false): Promise<void> {
+  async send(r: Wire | Reply, delivered = false): Promise<void> {
     if (this.closing) return;
-    const verdict = this.ctx.defenses.tarpit(this.errors, r.code, delivered);
+    const verdict = this.ctx.defenses.tarpit(this.errors, r.code, delivered, 'reason' in r ? r.reason : null);
     if (typeof verdict === 'object') {
       this.ctx.events.refused(this.ip, 'session', verdict);
       return this.goodbye(verdict);

@@ -89,6 +89,28 @@ describe('error tarpit', () => {
     expect((await timed(() => c.cmd('XYZZY'))).ms).toBeGreaterThanOrEqual(350);
   });
 
+  it('does not count greylisted recipients: an MTA that pipelines five of them is not slowed down', async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks, { greylist: { enabled: true, delay: '1s' }, connections: { errorSoftLimit: 2, errorHardLimit: 5, errorDelay: '400ms' } });
+    const { c } = await open(addr(31, 5));
+    await c.cmd('EHLO me.test');
+    const rcpts = [1, 2, 3, 4, 5].map((i) => `RCPT TO:<u${i}@example.test>\r\n`).join('');
+    const t = await timed(async () => {
+      c.write(`MAIL FROM:<a@sender.test>\r\n${rcpts}DATA\r\n`);
+      const codes: number[] = [];
+      for (let i = 0; i < 7; i++) codes.push((await c.read(5000))?.code ?? 0);
+      return codes;
+    });
+    // DATA without a recipient is the client's one error
+    expect(t.value).toEqual([250, 450, 450, 450, 450, 450, 503]);
+    expect(t.ms).toBeLessThan(250);
+    expect((await timed(() => c.cmd('RSET'))).ms).toBeLessThan(250);
+    expect((await timed(() => c.cmd('NOOP'))).ms).toBeLessThan(250);
+    // a client error still counts: two more pass the soft limit
+    await c.cmd('XYZZY');
+    expect((await timed(() => c.cmd('XYZZY'))).ms).toBeGreaterThanOrEqual(350);
+  });
+
   it('keeps pipelined replies in order while they are held', async () => {
     mocks = await backends(1);
     proxy = await proxyFor(mocks, { connections: { errorSoftLimit: 1, errorHardLimit: 10, errorDelay: '150ms' } });
