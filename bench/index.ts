@@ -75,7 +75,7 @@ if (parts.has('idle')) {
 }
 
 if (parts.has('simulator')) {
-  const simRate = Number(process.env.BENCH_SIM_RATE ?? 4000);
+  const simRate = Number(process.env.BENCH_SIM_RATE ?? 12_000);
   const simConnections = Number(process.env.BENCH_SIM_CONNECTIONS ?? 5000);
   console.log(`\nsimulator capacity: legit mail offered at ${simRate}/s for 3 s (1 KB, 50 clients x 4 connections), then ${simConnections} connections held by a flood`);
   printCapacity(await benchSimulator(simRate, simConnections));

@@ -27,6 +27,21 @@ function line(random: Random, words: readonly string[], width = 72): string {
   return s.slice(0, width);
 }
 
+// Filler lines are picked from a pool made once per word list, from a fixed seed: one
+// random draw per line instead of a dozen (the flood's bodies must not cost more than
+// the proxy under test spends on them), and the same plan still sends the same bytes.
+const POOL = 512;
+const pools = new Map<readonly string[], string[]>();
+function fillLines(words: readonly string[]): string[] {
+  let pool = pools.get(words);
+  if (!pool) {
+    const random = rng('filler', words.join(' '));
+    pool = Array.from({ length: POOL }, () => line(random, words) + '\r\n');
+    pools.set(words, pool);
+  }
+  return pool;
+}
+
 function base64Lines(random: Random, bytes: number, magic: string): string[] {
   const buf = Buffer.alloc(bytes);
   buf.write(magic, 'latin1');
@@ -77,14 +92,14 @@ export function buildMessage(m: PlannedMessage, flavour: Flavour, date = new Dat
   if (multipart) tail.push(`--${boundary}--\r\n`);
 
   const fixedBytes = headText.length + parts.reduce((s, p) => s + p.length, 0) + tail.reduce((s, p) => s + p.length, 0);
-  const fillLines = Math.max(0, Math.ceil((m.size - fixedBytes) / 74));
-  const words = flavour === 'spam' ? SPAM_WORDS : WORDS;
+  const fillCount = Math.max(0, Math.ceil((m.size - fixedBytes) / 74));
+  const pool = fillLines(flavour === 'spam' ? SPAM_WORDS : WORDS);
   return {
-    size: fixedBytes + fillLines * 74,
+    size: fixedBytes + fillCount * 74,
     *chunks() {
       let buf = headText + parts.join('');
-      for (let i = 0; i < fillLines; i++) {
-        buf += line(random, words) + '\r\n';
+      for (let i = 0; i < fillCount; i++) {
+        buf += pool[int(random, 0, POOL - 1)];
         if (buf.length >= CHUNK) {
           yield buf;
           buf = '';

@@ -163,28 +163,49 @@ export async function runMailer(ctx: ActorContext<MailerPlan>, policy: MailerPol
       keep: keep && info.code !== null && info.code !== 421,
     });
     const reset = async () => (await session.cmd('rset', 'RSET', t)).reply?.code === 250;
-    const mail = await session.cmd('mail', `MAIL FROM:<${msg.from}> SIZE=${msg.size}`, t, msg.id);
-    if (mail.reply?.code !== 250) return fail('mail', mail.info, mail.reply !== null && (await reset()));
+    const mailLine = `MAIL FROM:<${msg.from}> SIZE=${msg.size}`;
+    // PIPELINING (RFC 2920), as Postfix's smtp client does it: MAIL, every RCPT and DATA in
+    // one write, then the replies in order. Only the replies to commands that a client
+    // waiting for each reply would have sent are recorded; the rest (503 after a refused
+    // MAIL, 554 to a DATA with no recipient) are read and dropped.
+    const pipelined = spec.pipelining && session.offers('PIPELINING');
+    if (pipelined) await session.conn.write([mailLine, ...msg.to.map((r) => `RCPT TO:<${r}>`), 'DATA'].map((l) => l + '\r\n').join(''));
+    const step = (stage: SmtpStage, line: string) => (pipelined ? session.reply(stage, t, msg.id) : session.cmd(stage, line, t, msg.id));
+    // the replies a pipelined group still owes after it stopped early; false when one never came
+    const drop = async (owed: number) => {
+      let last = null;
+      for (let i = 0; i < owed; i++) if (!(last = await session.conn.read(t))) return false;
+      // a server that took DATA anyway gets an empty message ended at once
+      if (last?.code === 354) return (await session.conn.command('.', t)) !== null;
+      return true;
+    };
+    const stopped = async (stage: SmtpStage, info: ReplyInfo, answered: boolean, owed: number) =>
+      fail(stage, info, answered && (!pipelined || (await drop(owed))) && (await reset()));
+    const mail = await step('mail', mailLine);
+    if (mail.reply?.code !== 250) return stopped('mail', mail.info, mail.reply !== null, msg.to.length + 1);
     let accepted = 0;
     let permanent: ReplyInfo | null = null;
-    for (const rcpt of msg.to) {
-      const r = await session.cmd('rcpt', `RCPT TO:<${rcpt}>`, t, msg.id);
+    for (let i = 0; i < msg.to.length; i++) {
+      const r = await step('rcpt', `RCPT TO:<${msg.to[i]}>`);
       if (r.reply?.code === 250 || r.reply?.code === 251) accepted++;
       else if (r.reply && r.reply.code >= 500) permanent = r.info;
       else {
         // a temporary refusal (or none): the whole message waits for the next attempt
-        return fail('rcpt', r.info, r.reply !== null && (await reset()));
+        return stopped('rcpt', r.info, r.reply !== null, msg.to.length - i);
       }
     }
-    if (!accepted) return fail('rcpt', permanent ?? noReply('no-recipient'), await reset());
-    const data = await session.cmd('data', 'DATA', t, msg.id);
+    if (!accepted) return stopped('rcpt', permanent ?? noReply('no-recipient'), true, 1);
+    const data = await step('data', 'DATA');
     if (data.reply?.code !== 354) return fail('data', data.info, data.reply !== null && (await reset()));
-    const built = buildMessage(msg, policy.flavour);
-    for (const chunk of built.chunks()) {
+    // the last chunk and the final dot go in one write
+    let pending: string | null = null;
+    for (const chunk of buildMessage(msg, policy.flavour).chunks()) {
       if (session.closed || ctx.abort.aborted) break;
-      await session.conn.write(chunk);
+      if (pending !== null) await session.conn.write(pending);
+      pending = chunk;
     }
-    const dot = await session.cmd('dot', '.', t * 3, msg.id);
+    if (!session.closed && !ctx.abort.aborted) await session.conn.write((pending ?? '') + '.\r\n');
+    const dot = await session.reply('dot', t * 3, msg.id);
     if (dot.reply?.code === 250) return { outcome: 'accepted', info: dot.info, stage: 'dot', keep: true };
     return fail('dot', dot.info, true);
   };

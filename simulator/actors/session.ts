@@ -69,13 +69,29 @@ export class Session {
   }
 
   async cmd(stage: SmtpStage, line: string, timeoutMs: number, msgId: string | null = null): Promise<{ reply: SmtpReply | null; info: ReplyInfo }> {
-    const reply = await this.conn.command(line, timeoutMs);
+    await this.conn.write(line + '\r\n');
+    return this.reply(stage, timeoutMs, msgId);
+  }
+
+  /** The next reply, recorded as a `reply` event (after a command written some other way: a pipelined group, the last chunk with the dot). */
+  async reply(stage: SmtpStage, timeoutMs: number, msgId: string | null = null): Promise<{ reply: SmtpReply | null; info: ReplyInfo }> {
+    const reply = await this.conn.read(timeoutMs);
     return { reply, info: this.note(stage, reply, msgId) };
+  }
+
+  /** The extensions of the last 250 reply to EHLO (PIPELINING, SIZE 10485760 ...: the keyword, upper case). */
+  private extensions = new Set<string>();
+
+  offers(extension: string): boolean {
+    return this.extensions.has(extension);
   }
 
   async ehlo(name: string, timeoutMs: number): Promise<boolean> {
     const { reply } = await this.cmd('ehlo', `EHLO ${name}`, timeoutMs);
-    if (reply?.code === 250) return true;
+    if (reply?.code === 250) {
+      this.extensions = new Set(reply.text.split('\n').slice(1).map((l) => l.split(' ')[0].toUpperCase()));
+      return true;
+    }
     if (reply && reply.code >= 500 && reply.code !== 554) return (await this.cmd('ehlo', `HELO ${name}`, timeoutMs)).reply?.code === 250;
     return false;
   }

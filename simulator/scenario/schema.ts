@@ -100,7 +100,7 @@ const retrySchema = z.strictObject({
 });
 export type RetrySpec = z.output<typeof retrySchema>;
 
-const mailer = (d: { recipients: [number, number]; size: [number, number]; connections: number; reuse: number; retry: boolean }) => ({
+const mailer = (d: { recipients: [number, number]; size: [number, number]; connections: number; reuse: number; retry: boolean; pipelining: boolean }) => ({
   ...common,
   ...arrivals,
   recipients: countRange().default({ min: d.recipients[0], max: d.recipients[1], dist: 'uniform' }),
@@ -114,6 +114,8 @@ const mailer = (d: { recipients: [number, number]; size: [number, number]; conne
   reuse: z.number().int().min(1).max(10_000).default(d.reuse),
   /** how long an idle connection is kept for the next message */
   keepAlive: duration().default(2000),
+  /** MAIL, RCPT and DATA in one write when the server offers PIPELINING, as a real MTA does */
+  pipelining: z.boolean().default(d.pipelining),
   retry: d.retry ? retrySchema.prefault({}) : retrySchema.nullable().default(null),
   attachments: z.array(z.string().min(1)).default([]),
   attachmentSize: sizeRange().default(fixed(8 * 1024)),
@@ -122,11 +124,11 @@ const mailer = (d: { recipients: [number, number]; size: [number, number]; conne
 });
 
 export const actorSchemas = {
-  legit: z.strictObject({ kind: z.literal('legit'), ...mailer({ recipients: [1, 3], size: [2048, 20 * 1024], connections: 2, reuse: 100, retry: true }) }),
-  spammer: z.strictObject({ kind: z.literal('spammer'), ...mailer({ recipients: [20, 50], size: [1024, 4096], connections: 4, reuse: 20, retry: false }) }),
+  legit: z.strictObject({ kind: z.literal('legit'), ...mailer({ recipients: [1, 3], size: [2048, 20 * 1024], connections: 2, reuse: 100, retry: true, pipelining: true }) }),
+  spammer: z.strictObject({ kind: z.literal('spammer'), ...mailer({ recipients: [20, 50], size: [1024, 4096], connections: 4, reuse: 20, retry: false, pipelining: false }) }),
   worm: z.strictObject({
     kind: z.literal('worm'),
-    ...mailer({ recipients: [10, 30], size: [2048, 4096], connections: 10, reuse: 1, retry: false }),
+    ...mailer({ recipients: [10, 30], size: [2048, 4096], connections: 10, reuse: 1, retry: false, pipelining: false }),
     attachments: z.array(z.string().min(1)).default(['invoice.pdf.exe']),
     attachmentSize: sizeRange().default({ min: 20 * 1024, max: 60 * 1024, dist: 'uniform' }),
   }),
@@ -134,7 +136,7 @@ export const actorSchemas = {
   // sender; it goes through a real mail service that retries, so only authentication stops it
   spoofer: z.strictObject({
     kind: z.literal('spoofer'),
-    ...mailer({ recipients: [1, 2], size: [1024, 4096], connections: 1, reuse: 1, retry: true }),
+    ...mailer({ recipients: [1, 2], size: [1024, 4096], connections: 1, reuse: 1, retry: true, pipelining: true }),
     /** the address the From header claims */
     impersonate: z.string().regex(/^[^@\s]+@[A-Za-z0-9.-]+$/, 'expected an address like ceo@bank.test').default('ceo@bank.test'),
   }),

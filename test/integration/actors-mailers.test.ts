@@ -5,6 +5,7 @@ import { MockBackend } from '../../simulator/mock-backend.ts';
 import { runActors } from '../../simulator/harness.ts';
 import { rng } from '../../simulator/random.ts';
 import type { Proxy } from '../../proxy/proxy.ts';
+import { scriptedBackend } from '../helpers/scripted-backend.ts';
 
 let mocks: MockBackend[] = [];
 let proxy: Proxy | undefined;
@@ -163,6 +164,78 @@ describe('spoofer', () => {
     expect(envelope[0].raw.toString('latin1')).toMatch(/^From: .*<?ceo@bank\.test>?\r$/m);
     expect(lookalike[0].raw.toString('latin1')).toMatch(/^From: .*<?cfo@bank\.test>?\r$/m);
     expect(lookalike[0].raw.toString('latin1')).toMatch(/^Subject: Urgent: wire transfer today\r$/m);
+  });
+});
+
+describe('pipelining', () => {
+  let scripted: Awaited<ReturnType<typeof scriptedBackend>> | undefined;
+  afterEach(async () => {
+    await scripted?.close();
+    scripted = undefined;
+  });
+  const EHLO = '250-scripted.test\r\n250 PIPELINING';
+  const office = (extra: Record<string, unknown> = {}) => ({
+    name: 'office',
+    kind: 'legit' as const,
+    clients: 1,
+    connections: 1,
+    arrival: { type: 'bursts' as const, every: '10s', size: 2 },
+    recipients: 3,
+    size: '1KB',
+    timeout: '1s',
+    retry: { max: 0 },
+    ...extra,
+  });
+
+  it('sends MAIL, every RCPT and DATA in one go when the server offers PIPELINING', async () => {
+    // this server answers nothing until it has the whole group: a client that waits for
+    // the reply to MAIL before its RCPT never gets one
+    scripted = await scriptedBackend((line, socket) => {
+      if (/^EHLO/.test(line)) return EHLO;
+      if (/^(MAIL|RCPT)/.test(line)) return null;
+      if (line === 'DATA') {
+        socket.write('250 2.1.0 ok\r\n' + '250 2.1.5 ok\r\n'.repeat(3));
+        return '354 go';
+      }
+      return line === '.' ? '250 2.0.0 queued' : '250 ok';
+    });
+    const r = await runActors({ actors: [office()], targets: [{ host: '127.0.0.1', port: scripted.port }], duration: '100ms', drain: '5s' });
+    expect(r.ledger.actors[0].messages).toMatchObject({ attempted: 2, accepted: 2 });
+    expect(scripted.messages).toHaveLength(2);
+    expect(r.ledger.actors[0].connections.attempted).toBe(1);
+    // each reply is still recorded at its stage
+    expect(r.of('reply').filter((e) => e.id === 'office-1').map((e) => e.stage)).toEqual(['mail', 'rcpt', 'rcpt', 'rcpt', 'data', 'dot']);
+
+    await scripted.close();
+    scripted = undefined;
+    scripted = await scriptedBackend((line, socket) => {
+      if (/^EHLO/.test(line)) return EHLO;
+      if (/^(MAIL|RCPT)/.test(line)) return null;
+      if (line === 'DATA') socket.write('250 2.1.0 ok\r\n' + '250 2.1.5 ok\r\n'.repeat(3));
+      return line === 'DATA' ? '354 go' : '250 ok';
+    });
+    const waiting = await runActors({ actors: [office({ pipelining: false })], targets: [{ host: '127.0.0.1', port: scripted.port }], duration: '100ms', drain: '5s' });
+    expect(waiting.ledger.actors[0].messages.accepted).toBe(0);
+    expect(scripted.lines.filter((l) => l.startsWith('RCPT'))).toHaveLength(0);
+  });
+
+  it('after a refused MAIL reads and drops the replies it is owed, resets and keeps the connection', async () => {
+    scripted = await scriptedBackend((line) => {
+      if (/^EHLO/.test(line)) return EHLO;
+      if (/^MAIL/.test(line)) return '550 5.7.1 not from you';
+      if (/^(RCPT|DATA)/.test(line)) return '503 5.5.1 need MAIL first';
+      return '250 ok';
+    });
+    const r = await runActors({ actors: [office()], targets: [{ host: '127.0.0.1', port: scripted.port }], duration: '100ms', drain: '5s' });
+    expect(r.ledger.actors[0].messages).toMatchObject({ attempted: 2, rejected: 2 });
+    expect(r.of('message.outcome').map((e) => [e.code, e.text])).toEqual([
+      [550, '5.7.1 not from you'],
+      [550, '5.7.1 not from you'],
+    ]);
+    // the 503s are consequences of pipelining, not the server's verdict: not recorded
+    expect(r.of('reply').map((e) => e.stage)).toEqual(['ehlo', 'mail', 'rset', 'mail', 'rset']);
+    expect(scripted.lines.filter((l) => l === 'RSET')).toHaveLength(2);
+    expect(r.ledger.actors[0].connections.attempted).toBe(1);
   });
 });
 
