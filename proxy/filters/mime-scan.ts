@@ -21,15 +21,32 @@ export class LineSplitter {
   private pending: Buffer[] = [];
   private pendingLength = 0;
   private lineStart = true;
+  private stopped = false;
 
   constructor(
     private readonly onPiece: PieceHandler,
     private readonly maxPiece = MAX_LINE,
   ) {}
 
-  write(chunk: Buffer): void {
+  /** No more pieces, from this one on: a reader that has what it wanted need not have the rest split. */
+  stop(): void {
+    this.stopped = true;
+    this.pending = [];
+    this.pendingLength = 0;
+  }
+
+  /** Between two lines: nothing of a line is held, and the next byte starts one. */
+  get atLineStart(): boolean {
+    return this.pendingLength === 0 && this.lineStart;
+  }
+
+  /**
+   * Splits `chunk`; returns how many of its bytes were taken: all of them, or fewer when
+   * `until` said yes after a whole line (the caller takes the rest another way).
+   */
+  write(chunk: Buffer, until?: () => boolean): number {
     let start = 0;
-    while (start < chunk.length) {
+    while (start < chunk.length && !this.stopped) {
       const lf = chunk.indexOf(0x0a, start);
       const end = lf < 0 ? chunk.length : lf + 1;
       if (lf >= 0 && this.pendingLength === 0 && end - start <= this.maxPiece) {
@@ -38,6 +55,7 @@ export class LineSplitter {
         this.lineStart = true;
         this.onPiece(chunk.subarray(start, end), lineStart, true);
         start = end;
+        if (until?.()) return start;
         continue;
       }
       let seg = chunk.subarray(start, end);
@@ -48,16 +66,20 @@ export class LineSplitter {
         this.emit(false);
       }
       this.hold(seg);
-      if (lf >= 0) this.emit(true);
       start = end;
+      if (lf >= 0) {
+        this.emit(true);
+        if (until?.()) return start;
+      }
     }
     // Whole lines went out as views of the chunk (no copy per line); a partial line
     // waits for the next write, and the caller may reuse its chunk: keep a copy.
     if (this.pending.length) this.pending = [Buffer.concat(this.pending, this.pendingLength)];
+    return chunk.length;
   }
 
   end(): void {
-    if (this.pendingLength > 0) this.emit(true);
+    if (this.pendingLength > 0 && !this.stopped) this.emit(true);
   }
 
   private hold(seg: Buffer): void {
@@ -67,6 +89,7 @@ export class LineSplitter {
   }
 
   private emit(lineEnd: boolean): void {
+    if (this.stopped) return this.stop();
     const piece = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
     this.pending = [];
     this.pendingLength = 0;
@@ -93,8 +116,13 @@ export interface MimeHandlers {
   /** Every file name a mail client could take for a part, each variant separately. */
   fileName?(name: string, part: PartInfo, source: NameSource): void;
   partStart?(part: PartInfo): void;
-  /** Body of a leaf part, raw (still transfer-encoded), line break included. */
+  /**
+   * Body of a leaf part, raw (still transfer-encoded), line breaks included: whole lines
+   * (a line longer than MAX_LINE in pieces), or, where no boundary is open, a run of whole
+   * lines at once, unless `bodyLines` asks for one line per piece.
+   */
   body?(piece: Buffer, part: PartInfo, lineStart: boolean): void;
+  bodyLines?: boolean;
   partEnd?(part: PartInfo): void;
 }
 
@@ -126,7 +154,39 @@ export class MimeScanner {
   }
 
   write(chunk: Buffer): void {
-    this.lines.write(chunk);
+    let rest = chunk;
+    while (rest.length > 0) {
+      if (!this.runs()) {
+        rest = rest.subarray(this.lines.write(rest, this.runsNow));
+        continue;
+      }
+      // nothing in this body can be a boundary or a header: its whole lines go on at once
+      const lf = rest.lastIndexOf(0x0a);
+      if (lf < 0) return void this.lines.write(rest);
+      this.bodyRun(rest.subarray(0, lf + 1));
+      rest = rest.subarray(lf + 1);
+    }
+  }
+
+  private readonly runsNow = () => this.runs();
+
+  /** In a leaf part's body, between lines, with no boundary open and no encoded message inside. */
+  private runs(): boolean {
+    return !this.inHeaders && this.part.leaf && this.boundaries.length === 0 && this.nested === null && !this.on.bodyLines && this.lines.atLineStart;
+  }
+
+  private bodyRun(run: Buffer): void {
+    this.on.body?.(run, this.part, true);
+    if (!this.on.fileName || !/^(text|application)\//.test(this.part.contentType)) return;
+    // the lines of the run that may carry a file name, in their order
+    const starts: number[] = [];
+    for (const needle of ['begin', '=ybegin']) {
+      for (let i = run.indexOf(needle); i >= 0; i = run.indexOf(needle, i + 1)) if (i === 0 || run[i - 1] === 0x0a) starts.push(i);
+    }
+    for (const i of starts.sort((a, b) => a - b)) {
+      const lf = run.indexOf(0x0a, i);
+      this.inlineNames(run.subarray(i, Math.min(lf < 0 ? run.length : lf + 1, i + MAX_LINE)));
+    }
   }
 
   end(): void {

@@ -35,6 +35,12 @@ interface Rule {
   score: number;
   header?: (line: string) => boolean;
   body?: (line: string) => boolean;
+  /**
+   * The body test gives the same answer on a run of whole lines as on each of them: it
+   * cannot match across a line break (no anchors, no class or `\s` that takes CR or LF).
+   * When every body rule says so, the body is tested a chunk at a time, not a line.
+   */
+  anyLines?: boolean;
   final?: (facts: Facts) => boolean;
 }
 
@@ -54,7 +60,8 @@ export const DEFAULT_RULES: readonly Rule[] = [
   // at least 8 letters and none lower-case; a config regex could not say this, rules match case-insensitively
   { name: 'SUBJECT_ALL_CAPS', score: 1.5, final: (f) => !!f.subject && /(?:[^a-z]*[A-Z]){8}/.test(f.subject) && !/\p{Ll}/u.test(f.subject) },
   { name: 'SUBJECT_SPAM_PHRASE', score: 2, header: (l) => /^subject:/i.test(l) && PHRASES.test(l) },
-  { name: 'BODY_SPAM_PHRASE', score: 3, body: (l) => PHRASES.test(l) },
+  // PHRASES is words and literal spaces: a match never spans two lines
+  { name: 'BODY_SPAM_PHRASE', score: 3, body: (l) => PHRASES.test(l), anyLines: true },
 ];
 
 /** @throws Error naming the rule whose regex does not compile */
@@ -97,6 +104,13 @@ class SpamRun implements FilterRun {
   private plain = false;
   /** the end of the last piece of a line cut at MAX_LINE, so GTUBE across the cut is found */
   private gtubeCarry = '';
+  /** body rules are tested on runs of lines (Rule.anyLines) */
+  private readonly byRuns: boolean;
+  /** the run of body lines not yet looked at: adjacent views of one buffer, as its bounds */
+  private run: ArrayBufferLike | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+  private runLineStart = true;
 
   constructor(
     private readonly rules: readonly Rule[],
@@ -104,25 +118,35 @@ class SpamRun implements FilterRun {
     ctx: FilterContext,
   ) {
     this.facts = { headers: [], hasDate: false, hasMessageId: false, subject: null, recipients: ctx.envelope.to.length, urls: 0, gtube: false };
+    this.byRuns = rules.every((r) => !r.body || r.anyLines);
     this.scanner = new MimeScanner({
       header: (name, value, depth) => depth === 0 && this.header(name, value),
       partStart: (part) => this.startPart(part),
       body: (piece, _part, lineStart) => {
         if (this.bodyBytes >= MAX_BODY) return;
         // plain text comes from the scanner line by line already; decoded text needs splitting anew
-        if (this.plain) this.bodyLine(piece, lineStart);
+        if (this.plain) this.bodyPiece(piece, lineStart);
         else if (this.lines && this.decode) this.lines.write(this.decode(piece));
       },
-      partEnd: () => this.lines?.end(),
+      partEnd: () => {
+        this.lines?.end();
+        this.flushRun();
+      },
+      // line by line, rules see one line at a time
+      bodyLines: !this.byRuns,
     });
   }
 
   write(chunk: Buffer): void {
-    if (this.bodyBytes < MAX_BODY) this.scanner.write(chunk);
+    if (this.bodyBytes >= MAX_BODY) return;
+    this.scanner.write(chunk);
+    // the caller may reuse its chunk once this returns: the run is looked at now
+    this.flushRun();
   }
 
   end(): FilterVerdict {
     this.scanner.end();
+    this.flushRun();
     for (const rule of this.rules) if (rule.final?.(this.facts)) this.hits.add(rule);
     const hits = [...this.hits];
     const score = round(hits.reduce((sum, r) => sum + r.score, 0));
@@ -148,22 +172,44 @@ class SpamRun implements FilterRun {
     const text = part.contentType.startsWith('text/');
     this.decode = !text ? null : part.encoding === 'base64' ? decoderOf(new Base64Decoder()) : part.encoding === 'quoted-printable' ? decodeQuotedPrintable : null;
     this.plain = text && this.decode === null;
-    this.lines = this.decode ? new LineSplitter((piece, lineStart) => this.bodyLine(piece, lineStart)) : null;
+    this.lines = this.decode ? new LineSplitter((piece, lineStart) => this.bodyPiece(piece, lineStart)) : null;
   }
 
-  private bodyLine(piece: Buffer, lineStart: boolean): void {
+  /** A piece of a body line (a whole line unless it is longer than MAX_LINE). */
+  private bodyPiece(piece: Buffer, lineStart: boolean): void {
     if (this.bodyBytes >= MAX_BODY) return;
     this.bodyBytes += piece.length;
-    const text = piece.toString('utf8');
+    if (!this.byRuns) return this.look(piece.toString('utf8'), lineStart, true);
+    if (this.run === piece.buffer && this.runEnd === piece.byteOffset) {
+      this.runEnd += piece.length;
+      return;
+    }
+    this.flushRun();
+    this.run = piece.buffer;
+    this.runStart = piece.byteOffset;
+    this.runEnd = piece.byteOffset + piece.length;
+    this.runLineStart = lineStart;
+  }
+
+  private flushRun(): void {
+    if (!this.run) return;
+    const text = Buffer.from(this.run, this.runStart, this.runEnd - this.runStart).toString('utf8');
+    this.run = null;
+    this.look(text, this.runLineStart, false);
+  }
+
+  /** Body text: one line (piece) or a run of them; `lineStart`: it starts a line. */
+  private look(text: string, lineStart: boolean, oneLine: boolean): void {
     if (text.includes('://')) this.facts.urls += text.match(/\bhttps?:\/\//gi)?.length ?? 0;
     if (!this.facts.gtube) {
       this.facts.gtube = (lineStart ? text : this.gtubeCarry + text).includes(GTUBE);
       this.gtubeCarry = text.slice(-(GTUBE.length - 1));
     }
-    if (!lineStart) return; // rules see each line's first MAX_LINE bytes
-    const line = withoutLineEnd(text);
+    // line by line, rules see each line's first MAX_LINE bytes
+    if (oneLine && !lineStart) return;
+    const lines = oneLine ? withoutLineEnd(text) : text;
     // a rule counts once: one that already hit need not look at more lines
-    for (const rule of this.rules) if (rule.body && !this.hits.has(rule) && rule.body(line)) this.hits.add(rule);
+    for (const rule of this.rules) if (rule.body && !this.hits.has(rule) && rule.body(lines)) this.hits.add(rule);
   }
 }
 

@@ -36,6 +36,7 @@ export class MessageIdPeek implements Stage {
     const text = piece.toString('latin1').replace(/\r?\n$/, '');
     if (text === '') {
       this.done = true; // the header block ended
+      this.lines.stop();
       return;
     }
     if (/^[ \t]/.test(text)) {

@@ -17,7 +17,28 @@ export function runStages(stages: readonly Stage[], chunk: Buffer | null): Buffe
     const next: Buffer[] = [];
     for (const b of bufs) stage.write(b, next);
     if (!chunk) stage.end?.(next);
-    bufs = next;
+    bufs = next.length > 1 ? joinAdjacent(next) : next;
   }
   return bufs;
+}
+
+/**
+ * Views that lie next to each other in memory become one view: a stage that passes a
+ * chunk on line by line (the header stripper) does not make every later stage, and the
+ * socket, take it in pieces. The bytes and their order are the same.
+ */
+export function joinAdjacent(bufs: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  let last: Buffer | undefined;
+  for (const b of bufs) {
+    if (b.length === 0) continue;
+    if (last && last.buffer === b.buffer && last.byteOffset + last.length === b.byteOffset) {
+      last = Buffer.from(last.buffer, last.byteOffset, last.length + b.length);
+      out[out.length - 1] = last;
+    } else {
+      out.push(b);
+      last = b;
+    }
+  }
+  return out;
 }

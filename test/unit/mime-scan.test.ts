@@ -4,7 +4,7 @@ import { decodeEncodedWords, parseHeaderValue } from '../../proxy/filters/mime-p
 import { LineSplitter, MAX_DEPTH, MAX_LINE, MimeScanner, type PartInfo } from '../../proxy/filters/mime-scan.ts';
 import { cutAt } from '../helpers/chunks.ts';
 
-function scan(message: string, chunkSize = 0) {
+function scan(message: string, chunkSize = 0, bodyLines = false) {
   const names: string[] = [];
   const headers: Array<[string, string, number]> = [];
   const parts: PartInfo[] = [];
@@ -19,6 +19,7 @@ function scan(message: string, chunkSize = 0) {
     },
     body: (piece) => (bodies[bodies.length - 1] += piece.toString('latin1')),
     partEnd: () => ended++,
+    bodyLines,
   });
   const data = Buffer.from(message.replace(/\n/g, '\r\n'), 'utf8');
   if (chunkSize === 0) scanner.write(data);
@@ -131,6 +132,35 @@ describe('MimeScanner', () => {
   it('finds uuencode and yEnc file names in text bodies', () => {
     const r = scan('Subject: x\n\nhere:\nbegin 644 payload.exe\nM````\nend\n=ybegin line=128 size=3 name=other.scr\n');
     expect(r.names).toEqual(['payload.exe', 'other.scr']);
+  });
+
+  it('finds them in a body taken a run of lines at a time as line by line, at line starts only', () => {
+    const msg = `Subject: x\n\nbegin 644 first.exe\nsee: begin 644 not-this.exe\n${'y'.repeat(MAX_LINE + 10)}\n=ybegin line=128 name=second.scr\nx=ybegin name=nor-this.scr\nbegin 644 third.pif\n`;
+    const whole = scan(msg);
+    expect(whole.names).toEqual(['first.exe', 'second.scr', 'third.pif']);
+    expect(scan(msg, 0, true)).toEqual(whole);
+    for (const size of [1, 7, 64, 5000]) expect(scan(msg, size)).toEqual(whole);
+  });
+
+  it('gives the same parts, names and bodies in runs as line by line, however cut (property)', () => {
+    const lines = ['begin 644 a.exe', '=ybegin size=3 name=b.scr', 'x begin 644 c.exe', 'plain text', '', '.', 'a\rbegin 644 d.exe', 'z'.repeat(MAX_LINE + 3)];
+    const heads = ['Subject: s\n', 'Content-Type: text/plain\n', 'Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n', 'Content-Type: image/png\n'];
+    fc.assert(
+      fc.property(fc.constantFrom(...heads), fc.array(fc.constantFrom(...lines), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 6 }), (head, body, cuts) => {
+        const msg = `${head}\n${body.join('\n')}\n`;
+        const byLine = scan(msg, 0, true);
+        expect(scan(msg)).toEqual(byLine);
+        const data = Buffer.from(msg.replace(/\n/g, '\r\n'), 'utf8');
+        const names: string[] = [];
+        let bodyText = '';
+        const scanner = new MimeScanner({ fileName: (n) => names.push(n), body: (p) => (bodyText += p.toString('latin1')) });
+        for (const c of cutAt(data, cuts)) scanner.write(c);
+        scanner.end();
+        expect(names).toEqual(byLine.names);
+        expect(bodyText).toEqual(byLine.bodies[0]);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('gives the same result for every chunk size', () => {

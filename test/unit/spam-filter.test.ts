@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cutAt } from '../helpers/chunks.ts';
 import { buildFilters, FilterStage, runFilters, type ContentFilter } from '../../proxy/filters/index.ts';
 import { runStages } from '../../proxy/stages/stage.ts';
 import { compileRules, GTUBE, MAX_BODY, spamFilter, type SpamRuleConfig } from '../../proxy/filters/spam.ts';
@@ -140,6 +142,41 @@ describe('spam filter, GTUBE', () => {
     const head = HAM.split('\n\n')[0];
     const attached = `${head}\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/octet-stream\n\n${GTUBE}\n--b--\n`;
     expect(verdict(attached)).toEqual({ action: 'accept', headers: [['X-Spam-Score', '0']] });
+  });
+});
+
+describe('spam filter, body tested a chunk at a time', () => {
+  // the default body rule never matches across a line break, so the body is tested on
+  // runs of lines; the verdict must be the one a line at a time gives, however it is cut
+  const run = (chunks: Buffer[], rules: SpamRuleConfig[] = []) => {
+    const r = spamFilter({ rejectScore: 5, rules }).start(ctx());
+    for (const c of chunks) r.write(c);
+    return r.end();
+  };
+
+  it('does not join a phrase over two lines, nor GTUBE', () => {
+    const split = crlf(`${HAM}we could act\nnow on it\n${GTUBE.slice(0, 30)}\n${GTUBE.slice(30)}\n`);
+    expect(run([split])).toEqual({ action: 'accept', headers: [['X-Spam-Score', '0']] });
+    expect(run([crlf(`${HAM}we could act now on it\n`)])).toMatchObject({ headers: [['X-Spam-Score', '3'], ['X-Spam-Rules', 'BODY_SPAM_PHRASE=3']] });
+  });
+
+  it('gives the same verdict whatever the chunks', () => {
+    const words = ['act', 'now', 'act now', 'free', '100% free', 'http://a.test/', GTUBE.slice(0, 40), GTUBE.slice(40), GTUBE, 'Grüße', 'wire transfer'];
+    const line = fc.array(fc.constantFrom(...words), { maxLength: 6 }).map((w) => w.join(' '));
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 12 }), (lines, cuts) => {
+        const data = crlf(`${HAM}${lines.join('\n')}\n`);
+        expect(run(cutAt(data, cuts))).toEqual(run([data]));
+        // and a line at a time: a configured rule that is the default's phrase rule (not known to be safe on runs)
+        const phrase = [{ name: 'BODY_SPAM_PHRASE', body: String(/\b(viagra|cialis|lottery|you have (been selected|won)|claim your (prize|reward)|100% free|risk[- ]free|act now|limited time offer|wire transfer|double your (money|income)|work from home|no credit check|miracle cure|casino bonus)\b/.source), score: 3 }];
+        const byLine = run([data], phrase);
+        const byRuns = run([data]);
+        const rulesOf = (v: ReturnType<typeof run>) => (v.action === 'refuse' ? v.detail.split(': ')[1] : (v.headers?.find(([n]) => n === 'X-Spam-Rules')?.[1] ?? ''));
+        const bodyRules = (v: ReturnType<typeof run>) => rulesOf(v).split(', ').filter((r) => /^(BODY_SPAM_PHRASE|GTUBE)=/.test(r)).sort();
+        expect(bodyRules(byRuns)).toEqual(bodyRules(byLine));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
