@@ -46,6 +46,10 @@ const backendsSchema = z.strictObject({
   queueTimeout: duration().default(10_000),
   // EHLO name the proxy uses towards backends (default: `hostname`).
   helo: z.string().optional(),
+  // BDAT (RFC 3030) instead of DATA to a backend that offers CHUNKING: no round trip
+  // for DATA's 354, the message sent as it is (no dot-stuffing), and no end-of-data
+  // line at all for the backend to misread (SMTP smuggling)
+  chunking: z.boolean().default(true),
   servers: z.array(serverSchema).default([]),
 });
 

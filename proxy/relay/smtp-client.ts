@@ -156,12 +156,29 @@ export class SmtpClient {
   private batchBytes = 0;
 
   /** Sends what DATA gathered; false when the socket wants the sender to wait for 'drain'. */
-  private flushBatch(): boolean {
+  private flushBatch(last = false): boolean {
     const batch = this.batch;
-    if (!batch || batch.length === 0) return true;
+    if (!batch || (batch.length === 0 && !last)) return true;
+    const bytes = this.batchBytes;
     this.batch = [];
     this.batchBytes = 0;
+    if (this.chunks) {
+      // BDAT: each chunk is framed by its size and answered on its own; they are pipelined
+      // (RFC 3030 allows it without PIPELINING) and the answers are read at the end
+      const head = Buffer.from(`BDAT ${bytes}${last ? ' LAST' : ''}\r\n`, 'latin1');
+      if (!last) this.chunks.push(this.settled(this.wait('BDAT', this.chunkTimeout)));
+      return this.socket.write(Buffer.concat([head, ...batch], head.length + bytes));
+    }
     return this.socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
+  }
+
+  /** The replies to the BDAT chunks sent so far (null: not in BDAT). */
+  private chunks: Array<Promise<SmtpReply | SmtpClientError>> | null = null;
+  private chunkTimeout = 0;
+
+  /** A reply to wait for later, as a value: an error it ends with is not unhandled meanwhile. */
+  private settled(reply: Promise<SmtpReply>): Promise<SmtpReply | SmtpClientError> {
+    return reply.catch((err: SmtpClientError) => err);
   }
 
   /** Sends a command and requires one of `codes`; any other reply breaks the connection setup (EPROTOCOL). */
@@ -171,11 +188,16 @@ export class SmtpClient {
     return reply;
   }
 
-  /** Where the message bytes go to the backend, with backpressure; the caller writes them already dot-stuffed. */
-  dataSink(): DataSink {
+  /**
+   * Where the message bytes go to the backend, with backpressure: after DATA's 354,
+   * dot-stuffed by the caller; or, with `chunked`, as they are in BDAT chunks (no DATA sent).
+   */
+  dataSink(chunked = false): DataSink {
     const socket = this.socket;
     this.batch = [];
     this.batchBytes = 0;
+    this.chunks = chunked ? [] : null;
+    this.chunkTimeout = this.options.commandTimeout;
     return {
       write: (chunk) => {
         if (this.broken) throw this.broken;
@@ -193,13 +215,30 @@ export class SmtpClient {
     };
   }
 
-  /** Ends DATA with the final dot and waits for the backend's verdict. */
-  finishData(timeout: number): Promise<SmtpReply> {
-    if (this.broken) return Promise.reject(this.broken);
-    this.write('.\r\n');
-    this.flushBatch();
+  /**
+   * Ends DATA with the final dot (or BDAT with its LAST chunk) and waits for the
+   * backend's verdict. In BDAT the first chunk the backend refused is the verdict.
+   */
+  async finishData(timeout: number): Promise<SmtpReply> {
+    if (this.broken) throw this.broken;
+    const chunks = this.chunks;
+    if (!chunks) {
+      this.write('.\r\n');
+      this.flushBatch();
+      this.batch = null;
+      return this.wait('DATA', timeout);
+    }
+    this.chunkTimeout = timeout;
+    const last = this.settled(this.wait('BDAT', timeout));
+    this.flushBatch(true);
     this.batch = null;
-    return this.wait('DATA', timeout);
+    this.chunks = null;
+    for (const r of [...chunks, last]) {
+      const reply = await r;
+      if (reply instanceof Error) throw reply;
+      if (reply.code >= 300 || r === last) return reply;
+    }
+    throw new SmtpClientError('EPROTOCOL', 'no reply to BDAT');
   }
 
   /** Polite close: QUIT, then end. Never used inside DATA. */

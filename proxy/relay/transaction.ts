@@ -1,7 +1,9 @@
 // One mail transaction relayed to a backend, owned by its client session. The
 // backend is chosen at MAIL, each RCPT is put to it before the client gets an
-// answer, DATA is opened there before the client's 354, the message streams through,
-// and the client's 250 is the backend's 250 to the final dot.
+// answer, DATA is opened there before the client's 354 (a backend that offers
+// CHUNKING gets the message in BDAT chunks instead, with nothing to ask first), the
+// message streams through, and the client's 250 is the backend's 250 to the final
+// dot (to the LAST chunk).
 //
 // Failures are judged by kind (proxy/errors.ts), never by text:
 // - a backend reply to MAIL, RCPT, DATA or the dot (4xx or 5xx) is the transaction's
@@ -38,6 +40,8 @@ export interface TransactionOptions {
   /** MAIL FROM parameters to pass on (SIZE=, BODY=, SMTPUTF8). */
   mailParams: string[];
   dataTimeout: number;
+  /** BDAT instead of DATA where the backend offers CHUNKING (backends.chunking) */
+  chunking?: boolean;
   onFailover?: (from: Backend, why: string) => void;
 }
 
@@ -45,6 +49,7 @@ export interface TransactionOptions {
 export type StepResult = { ok: true; reply: SmtpReply } | { ok: false; reply: Reply };
 
 const MAIL_OK: SmtpReply = { code: 250, text: '2.1.0 Ok', lines: ['2.1.0 Ok'] };
+const DATA_OK: SmtpReply = { code: 354, text: 'go ahead', lines: ['go ahead'] };
 
 const refused = (r: SmtpReply): StepResult => ({ ok: false, reply: passOn(r.code, r.text) });
 
@@ -109,8 +114,24 @@ export class RelayTransaction implements Cancellation {
     return step;
   }
 
-  /** Opens DATA at the backend; the client gets its 354 only after the backend's. */
+  /** The message goes to the backend in BDAT chunks (set by openData). */
+  get chunked(): boolean {
+    return this.bdat;
+  }
+
+  private bdat = false;
+
+  /**
+   * Opens DATA at the backend; the client gets its 354 only after the backend's. A
+   * backend that offers CHUNKING has nothing to say before the message: the client gets
+   * its 354 at once and the message goes in BDAT chunks (RFC 3030).
+   */
   async openData(): Promise<StepResult> {
+    const lease = this.lease;
+    if (this.o.chunking && lease && this.mailSent && !this.broken && !this.ended && !lease.client.broken && lease.client.supports('CHUNKING')) {
+      this.bdat = true;
+      return { ok: true, reply: DATA_OK };
+    }
     return this.exchange(['DATA']);
   }
 
@@ -126,7 +147,7 @@ export class RelayTransaction implements Cancellation {
     const client = lease.client;
     this.busy = true;
     try {
-      await pump(message, stages, client.dataSink(), beforeEnd);
+      await pump(message, stages, client.dataSink(this.bdat), beforeEnd);
     } catch (err) {
       // never let the backend see a final dot for a message we did not get whole or refused
       this.busy = false;

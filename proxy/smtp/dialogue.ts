@@ -95,6 +95,7 @@ const HANDLERS: Record<string, Handler> = {
       mailParams: passOn,
       spf,
       dataTimeout: config.backends.dataTimeout,
+      chunking: config.backends.chunking,
       onFailover: (backend, why) => s.ctx.events.emit('failover', { backend: backend.name, why }),
     });
     s.tx = tx;
@@ -158,7 +159,7 @@ const HANDLERS: Record<string, Handler> = {
     const budget = s.ctx.holdBudget;
     budget.limit = config.messages.holdBackTotal;
     const hold = new HoldBack(HOLD_BYTES, (complete) => trace + (complete ? (auth?.header() ?? '') : '') + tag + inspection.headers(complete), budget);
-    const stuffer = new DotStuffer();
+    const stuffer = new DotStuffer(!tx.chunked);
     const message = s.reader.message();
     const result = await tx.streamData(message, [...inspection.stages, hold, stuffer], () => stuffer.endsWithCrlf(), auth?.finish).finally(() => hold.dispose());
     const end = await message.finished();

@@ -15,8 +15,17 @@ export class DotStuffer implements Stage {
   private beforeLast = -1;
   private last = -1;
 
+  /** @param stuff false for BDAT, which carries the message as it is: only the end is watched */
+  constructor(private readonly stuff = true) {}
+
   write(chunk: Buffer, out: Buffer[]): void {
     if (chunk.length === 0) return;
+    if (!this.stuff) {
+      out.push(chunk);
+      this.beforeLast = chunk.length >= 2 ? chunk[chunk.length - 2] : this.last;
+      this.last = chunk[chunk.length - 1];
+      return;
+    }
     let start = 0;
     // dots are rare: let indexOf find them rather than looking at every byte
     for (let i = chunk.indexOf(DOT); i >= 0; i = chunk.indexOf(DOT, i + 1)) {

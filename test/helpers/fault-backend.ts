@@ -3,7 +3,7 @@
 // the dot without a word, or resets in the middle of DATA; it can be killed outright.
 // It records what it stored and what it answered, the ground truth a ledger needs to
 // tell a lost message from an RFC 1047 duplicate (stored, never answered).
-import net from 'node:net';
+import { listenLoopback } from './loopback-server.ts';
 import { crlfLines } from './scripted-backend.ts';
 
 export type Fault = 'ok' | 'late' | 'tempfail' | 'drop-after-dot' | 'reset-mid-data';
@@ -33,12 +33,8 @@ export interface FaultOptions {
 
 export async function faultBackend(name: string, o: FaultOptions): Promise<FaultBackend> {
   const stored: Stored[] = [];
-  const sockets = new Set<net.Socket>();
   let messages = 0;
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
+  const server = await listenLoopback((socket) => {
     socket.setNoDelay(true);
     socket.write(`220 ${name}.fault.test ESMTP\r\n`);
     let body: string[] | null = null;
@@ -86,22 +82,14 @@ export async function faultBackend(name: string, o: FaultOptions): Promise<Fault
       }),
     );
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as net.AddressInfo).port;
   return {
     name,
-    address: `127.0.0.1:${port}`,
+    address: server.address,
     stored,
     kill() {
-      server.close();
-      for (const s of sockets) s.destroy();
+      void server.close();
     },
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        if (!server.listening) return r();
-        server.close(() => r());
-      }),
+    close: server.close,
   };
 }
 

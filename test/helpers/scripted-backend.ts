@@ -1,6 +1,7 @@
 // A backend that answers by script: for tests of the failure cases a real server
 // rarely produces on demand (451 to MAIL, silence, garbage).
-import net from 'node:net';
+import type net from 'node:net';
+import { listenLoopback } from './loopback-server.ts';
 import { parseProxyHeader, type ProxyHeader } from '../../proxy/smtp/proxy-header.ts';
 
 /** The answer to a command line; `socket` lets a script stall the backend (pause it). */
@@ -39,7 +40,6 @@ export async function scriptedBackend(
   let dropped = 0;
   /** each message as received, dot-unstuffed, every line ended by CRLF */
   const messages: string[] = [];
-  const sockets = new Set<net.Socket>();
   const serve = (socket: net.Socket, rest: Buffer) => {
     if (banner) socket.write(banner + '\r\n');
     let body: string[] | null = null;
@@ -65,10 +65,7 @@ export async function scriptedBackend(
     socket.on('data', take);
     take(rest);
   };
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
+  const server = await listenLoopback((socket) => {
     if (!options.proxyHeader) return serve(socket, Buffer.alloc(0));
     let head = Buffer.alloc(0);
     let got = false;
@@ -91,21 +88,7 @@ export async function scriptedBackend(
     // a peer that says nothing and hangs up is dropped too (Postfix: "haproxy read: EOF")
     socket.once('end', () => got || dropped++);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    address: `127.0.0.1:${port}`,
-    lines,
-    messages,
-    headers,
-    dropped: () => dropped,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+  return { ...server, lines, messages, headers, dropped: () => dropped };
 }
 
 /** A well-behaved script; `override` changes the answer to chosen commands. */
