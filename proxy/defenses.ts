@@ -46,6 +46,12 @@ const NOT_CLIENT_ERRORS = new Set(['greylisted']);
 /** Errors counted per connection for the tarpit (Postfix smtpd_soft/hard_error_limit). */
 export interface ErrorCount {
   errors: number;
+  /**
+   * After a refused MAIL or RCPT, how many `503 need MAIL/RCPT` replies are not counted:
+   * a client that pipelines (RFC 2920) has sent the rest of its group already, and those
+   * replies follow from the refusal, which was counted (at most a message's recipients and DATA).
+   */
+  excused?: number;
   /** the hard limit ended the session */
   closed: boolean;
 }
@@ -145,10 +151,16 @@ export class Defenses {
    * delivering mail": a delivered message starts the count afresh, so an MTA whose
    * mail the backend sometimes defers is not slowed down for good.
    */
-  tarpit(count: ErrorCount, code: number, delivered: boolean, reason: string | null = null): number | Reply {
+  tarpit(count: ErrorCount, code: number, delivered: boolean, reason: string | null = null, verb: string | null = null): number | Reply {
     const c = this.config().connections;
     if (delivered && !count.closed) count.errors = 0;
-    if (code >= 400 && code !== 421 && !(reason && NOT_CLIENT_ERRORS.has(reason))) count.errors++;
+    const consequence = (reason === 'need-mail' || reason === 'need-rcpt') && (count.excused ?? 0) > 0;
+    if (consequence) count.excused!--;
+    else if (code >= 400 && code !== 421 && !(reason && NOT_CLIENT_ERRORS.has(reason))) count.errors++;
+    if (verb === 'MAIL' || verb === 'RCPT') {
+      if (code >= 400) count.excused = this.config().messages.maxRecipients + 1;
+      else if (verb === 'MAIL') count.excused = 0;
+    } else if (verb === 'RSET') count.excused = 0;
     if (count.errors > c.errorHardLimit && !count.closed) {
       count.closed = true;
       return reply('too-many-errors', `limit ${c.errorHardLimit}`);

@@ -30,6 +30,7 @@ const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'AUTH']);
 
 export async function dispatch(s: Session, line: Line): Promise<void> {
   const cmd = parseCommand(line.text);
+  s.verb = cmd.verb;
   if (isHttpRequest(cmd)) return s.goodbye(reply('http-request'), 'session');
   const handler = HANDLERS[cmd.verb];
   if (!handler) return s.send(reply(cmd.verb === 'BDAT' || cmd.verb === 'EXPN' || cmd.verb === 'ETRN' ? 'not-implemented' : 'unknown-command'));

@@ -75,6 +75,8 @@ export class Session implements Sheddable {
   /** transactions begun so far (part of each message's id) */
   transactions = 0;
   readonly errors: ErrorCount = { errors: 0, closed: false };
+  /** the command being answered (the tarpit tells a refusal's consequences from new errors) */
+  verb: string | null = null;
   shuttingDown = false;
   /** DNS reputation's mark for this client's messages (action: tag), null when clean */
   reputationTag: string | null = null;
@@ -173,7 +175,7 @@ export class Session implements Sheddable {
    */
   async send(r: Wire | Reply, delivered = false): Promise<void> {
     if (this.closing) return;
-    const verdict = this.ctx.defenses.tarpit(this.errors, r.code, delivered, 'reason' in r ? r.reason : null);
+    const verdict = this.ctx.defenses.tarpit(this.errors, r.code, delivered, 'reason' in r ? r.reason : null, this.verb);
     if (typeof verdict === 'object') {
       this.ctx.events.refused(this.ip, 'session', verdict);
       return this.goodbye(verdict);

@@ -101,14 +101,44 @@ describe('error tarpit', () => {
       for (let i = 0; i < 7; i++) codes.push((await c.read(5000))?.code ?? 0);
       return codes;
     });
-    // DATA without a recipient is the client's one error
+    // and DATA's 503 follows from them
     expect(t.value).toEqual([250, 450, 450, 450, 450, 450, 503]);
     expect(t.ms).toBeLessThan(250);
     expect((await timed(() => c.cmd('RSET'))).ms).toBeLessThan(250);
     expect((await timed(() => c.cmd('NOOP'))).ms).toBeLessThan(250);
-    // a client error still counts: two more pass the soft limit
-    await c.cmd('XYZZY');
+    // a client error still counts: the third passes the soft limit
+    for (let i = 0; i < 2; i++) expect((await timed(() => c.cmd('XYZZY'))).ms).toBeLessThan(250);
     expect((await timed(() => c.cmd('XYZZY'))).ms).toBeGreaterThanOrEqual(350);
+  });
+
+  it("counts a refused MAIL once, not the 503s its pipelined RCPTs and DATA get; a 503 out of the blue counts", async () => {
+    mocks = await backends(1);
+    proxy = await proxyFor(mocks, { messages: { rate: '1/1m' }, connections: { errorSoftLimit: 2, errorHardLimit: 4, errorDelay: '400ms' } });
+    const { c } = await open(addr(31, 6));
+    await c.cmd('EHLO me.test');
+    const group = (id: string) => `MAIL FROM:<a@sender.test>\r\n${[1, 2, 3].map((i) => `RCPT TO:<u${i}@example.test>\r\n`).join('')}DATA\r\n`;
+    const replies = async (n: number) => {
+      const codes: number[] = [];
+      for (let i = 0; i < n; i++) codes.push((await c.read(5000))?.code ?? 0);
+      return codes;
+    };
+    expect((await c.send('a@sender.test', ['u@example.test'], message('first')))?.code).toBe(250);
+    // over the message rate, twice: each time MAIL is refused and the rest of the group gets 503
+    for (const id of ['second', 'third']) {
+      const t = await timed(async () => {
+        c.write(group(id));
+        return replies(5);
+      });
+      expect(t.value).toEqual([450, 503, 503, 503, 503]);
+      expect(t.ms, id).toBeLessThan(250);
+    }
+    // two errors so far, the two refused MAILs: not past the soft limit yet
+    expect((await timed(() => c.cmd('NOOP'))).ms).toBeLessThan(250);
+    // a RCPT without MAIL after RSET is an error of its own: the third, past the soft limit
+    await c.cmd('RSET');
+    const lone = await timed(() => c.cmd('RCPT TO:<x@example.test>'));
+    expect(lone.value?.code).toBe(503);
+    expect(lone.ms).toBeGreaterThanOrEqual(350);
   });
 
   it('keeps pipelined replies in order while they are held', async () => {
