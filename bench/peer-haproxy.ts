@@ -1,11 +1,10 @@
 // HAProxy in `mode tcp`: a byte splice written in C, no SMTP. One process with one
 // thread (nbthread 1), like attitude --workers 1. Debian: apt-get install -y haproxy.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, hasTool, waitListening } from '../test/helpers/postfix-tools.ts';
-import { cpuMicros } from './child-process.ts';
-import { PeerMissing, spawnPeer, stopChild, type BenchPeer } from './peer.ts';
+import { freePort, hasTool } from '../test/helpers/postfix-tools.ts';
+import { PeerMissing, startPeer, type BenchPeer } from './peer.ts';
 
 export async function startHaproxy(sinkPort: number): Promise<BenchPeer> {
   if (!hasTool('haproxy')) throw new PeerMissing('haproxy is not installed (apt-get install -y haproxy)');
@@ -29,20 +28,5 @@ export async function startHaproxy(sinkPort: number): Promise<BenchPeer> {
     ].join('\n') + '\n',
   );
   // -db: foreground, no daemon, no master process: the PID we hold is the one doing the work
-  const { child, output } = spawnPeer('haproxy', ['-db', '-f', cfg]);
-  try {
-    await waitListening(port, 10_000);
-  } catch {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`haproxy did not listen on 127.0.0.1:${port}: ${output()}`);
-  }
-  return {
-    port,
-    cpu: () => cpuMicros(child.pid),
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startPeer({ name: 'haproxy', cmd: 'haproxy', args: ['-db', '-f', cfg], port, dir, waitMs: 10_000 });
 }

@@ -3,12 +3,11 @@
 // bench cache folder (not a dependency of this package), one process (nodes=0), in
 // the foreground, listening on a free loopback port.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, waitListening } from '../test/helpers/postfix-tools.ts';
-import { cpuMicros } from './child-process.ts';
-import { PeerMissing, spawnPeer, stopChild, type BenchPeer } from './peer.ts';
+import { freePort } from '../test/helpers/postfix-tools.ts';
+import { PeerMissing, startPeer, type BenchPeer } from './peer.ts';
 
 /** Pinned, so two runs of the bench compare the same Haraka. */
 export const HARAKA_VERSION = '3.3.4';
@@ -84,20 +83,5 @@ export async function startHaraka(sinkPort: number, options: HarakaOptions, log?
   conf('smtp_forward.ini', ['host=127.0.0.1', `port=${sinkPort}`, 'enable_tls=false']);
   writeFileSync(path.join(dir, 'plugins', 'bench_local.js'), LOCAL_PLUGIN);
   writeFileSync(path.join(dir, 'plugins', 'bench_nodelay.js'), NODELAY_PLUGIN);
-  const { child, output } = spawnPeer(process.execPath, [bin, '-c', dir]);
-  try {
-    await waitListening(port, 20_000);
-  } catch {
-    await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`Haraka did not listen on 127.0.0.1:${port}: ${output()}`);
-  }
-  return {
-    port,
-    cpu: () => cpuMicros(child.pid),
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startPeer({ name: 'Haraka', cmd: process.execPath, args: [bin, '-c', dir], port, dir, waitMs: 20_000 });
 }

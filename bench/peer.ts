@@ -1,6 +1,9 @@
 // A peer a user would pick instead of attitude (HAProxy, Postfix, Haraka), started for
 // the relay benchmark in a process (or process tree) of its own.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { waitListening } from '../test/helpers/postfix-tools.ts';
+import { cpuMicros } from './child-process.ts';
 
 export interface BenchPeer {
   port: number;
@@ -12,14 +15,28 @@ export interface BenchPeer {
 /** The peer cannot run on this machine (not installed, not root): its rows are skipped with this reason. */
 export class PeerMissing extends Error {}
 
-/** Spawns a peer's foreground process, keeping the last of what it prints for the error of a failed start. */
-export function spawnPeer(cmd: string, args: string[], env?: NodeJS.ProcessEnv): { child: ChildProcess; output(): string } {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+/**
+ * Starts a peer's foreground process and waits until it listens on `port`; the peer
+ * stops by its PID and takes its folder `dir` with it. A peer that never listens is
+ * stopped, and the error carries the last of what it printed.
+ */
+export async function startPeer(o: { name: string; cmd: string; args: string[]; port: number; dir: string; waitMs: number }): Promise<BenchPeer> {
+  const child = spawn(o.cmd, o.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => (out = (out + d).slice(-4000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  return { child, output: () => out };
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(o.dir, { recursive: true, force: true });
+  };
+  try {
+    await waitListening(o.port, o.waitMs);
+  } catch {
+    await stop();
+    throw new Error(`${o.name} did not listen on 127.0.0.1:${o.port}: ${out}`);
+  }
+  return { port: o.port, cpu: () => cpuMicros(child.pid), stop };
 }
 
 /** SIGTERM to the process we started, by its PID; waits for it (SIGKILL after 5 s). */

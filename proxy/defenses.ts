@@ -51,7 +51,7 @@ export interface ErrorCount {
    * a client that pipelines (RFC 2920) has sent the rest of its group already, and those
    * replies follow from the refusal, which was counted (at most a message's recipients and DATA).
    */
-  excused?: number;
+  excused: number;
   /** the hard limit ended the session */
   closed: boolean;
 }
@@ -154,8 +154,8 @@ export class Defenses {
   tarpit(count: ErrorCount, code: number, delivered: boolean, reason: string | null = null, verb: string | null = null): number | Reply {
     const c = this.config().connections;
     if (delivered && !count.closed) count.errors = 0;
-    const consequence = (reason === 'need-mail' || reason === 'need-rcpt') && (count.excused ?? 0) > 0;
-    if (consequence) count.excused!--;
+    const consequence = (reason === 'need-mail' || reason === 'need-rcpt') && count.excused > 0;
+    if (consequence) count.excused--;
     else if (code >= 400 && code !== 421 && !(reason && NOT_CLIENT_ERRORS.has(reason))) count.errors++;
     if (verb === 'MAIL' || verb === 'RCPT') {
       if (code >= 400) count.excused = this.config().messages.maxRecipients + 1;

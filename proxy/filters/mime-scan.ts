@@ -83,13 +83,13 @@ export class LineSplitter {
   }
 
   private hold(seg: Buffer): void {
-    if (seg.length === 0) return;
+    if (seg.length === 0 || this.stopped) return;
     this.pending.push(seg);
     this.pendingLength += seg.length;
   }
 
   private emit(lineEnd: boolean): void {
-    if (this.stopped) return this.stop();
+    if (this.stopped) return;
     const piece = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
     this.pending = [];
     this.pendingLength = 0;

@@ -166,7 +166,7 @@ export class SmtpClient {
       // BDAT: each chunk is framed by its size and answered on its own; they are pipelined
       // (RFC 3030 allows it without PIPELINING) and the answers are read at the end
       const head = Buffer.from(`BDAT ${bytes}${last ? ' LAST' : ''}\r\n`, 'latin1');
-      if (!last) this.chunks.push(this.settled(this.wait('BDAT', this.chunkTimeout)));
+      if (!last) this.chunks.push(this.settled(this.wait('BDAT', this.options.commandTimeout)));
       return this.socket.write(Buffer.concat([head, ...batch], head.length + bytes));
     }
     return this.socket.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
@@ -174,7 +174,6 @@ export class SmtpClient {
 
   /** The replies to the BDAT chunks sent so far (null: not in BDAT). */
   private chunks: Array<Promise<SmtpReply | SmtpClientError>> | null = null;
-  private chunkTimeout = 0;
 
   /** A reply to wait for later, as a value: an error it ends with is not unhandled meanwhile. */
   private settled(reply: Promise<SmtpReply>): Promise<SmtpReply | SmtpClientError> {
@@ -197,7 +196,6 @@ export class SmtpClient {
     this.batch = [];
     this.batchBytes = 0;
     this.chunks = chunked ? [] : null;
-    this.chunkTimeout = this.options.commandTimeout;
     return {
       write: (chunk) => {
         if (this.broken) throw this.broken;
@@ -228,7 +226,6 @@ export class SmtpClient {
       this.batch = null;
       return this.wait('DATA', timeout);
     }
-    this.chunkTimeout = timeout;
     const last = this.settled(this.wait('BDAT', timeout));
     this.flushBatch(true);
     this.batch = null;

@@ -75,11 +75,7 @@ export class Listener {
     } catch (err) {
       verdict = reply('connections-global', `admission failed: ${(err as Error).message}`);
     }
-    if ('code' in verdict) {
-      this.o.events.emit('connection', { client: ip, accepted: false, reason: verdict.reason, code: verdict.code });
-      this.o.events.refused(ip, 'connect', verdict);
-      return session.reject(verdict);
-    }
+    if ('code' in verdict) return this.refuseAtConnect(session, ip, verdict);
     session.admitted(verdict.release);
     if (session.isClosed) return;
     session.phase = 'greeting';
@@ -91,14 +87,17 @@ export class Listener {
       socket.pause(); // what the client says meanwhile waits for the session
       const r = await judged;
       if (session.isClosed) return;
-      if (r && 'code' in r) {
-        this.o.events.emit('connection', { client: ip, accepted: false, reason: r.reason, code: r.code });
-        this.o.events.refused(ip, 'connect', r);
-        return session.reject(r);
-      }
+      if (r && 'code' in r) return this.refuseAtConnect(session, ip, r);
       if (r) session.reputationTag = r.tag;
     }
     session.start();
+  }
+
+  /** A client refused before its banner: counted, logged, told why, and closed. */
+  private refuseAtConnect(session: Session, ip: string, r: Reply): void {
+    this.o.events.emit('connection', { client: ip, accepted: false, reason: r.reason, code: r.code });
+    this.o.events.refused(ip, 'connect', r);
+    session.reject(r);
   }
 
   /**
@@ -110,10 +109,7 @@ export class Listener {
     return new Promise((resolve) => {
       const onEarly = () => {
         clearTimeout(timer);
-        const r = reply('early-talker');
-        this.o.events.emit('connection', { client: ip, accepted: false, reason: r.reason, code: r.code });
-        this.o.events.refused(ip, 'connect', r);
-        session.reject(r);
+        this.refuseAtConnect(session, ip, reply('early-talker'));
         resolve(false);
       };
       const timer = setTimeout(() => {

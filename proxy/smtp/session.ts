@@ -74,7 +74,7 @@ export class Session implements Sheddable {
   txStarted = 0;
   /** transactions begun so far (part of each message's id) */
   transactions = 0;
-  readonly errors: ErrorCount = { errors: 0, closed: false };
+  readonly errors: ErrorCount = { errors: 0, closed: false, excused: 0 };
   /** the command being answered (the tarpit tells a refusal's consequences from new errors) */
   verb: string | null = null;
   shuttingDown = false;

@@ -3,7 +3,7 @@
 // score; our tags). A backend that trusts them must only ever see ours, which go on top.
 // Only the header section is looked at; the body passes untouched, so a DKIM
 // signature (which never covers these fields in practice) still verifies.
-import type { Stage } from './stage.ts';
+import { joinAdjacent, type Stage } from './stage.ts';
 
 /** A header field longer than this is passed on as it is (memory stays bounded). */
 const MAX_FIELD = 64 * 1024;
@@ -20,6 +20,12 @@ export class HeaderStripper implements Stage {
 
   write(chunk: Buffer, out: Buffer[]): void {
     if (this.inBody) return void out.push(chunk);
+    const kept: Buffer[] = [];
+    this.take(chunk, kept);
+    out.push(...joinAdjacent(kept));
+  }
+
+  private take(chunk: Buffer, out: Buffer[]): void {
     let start = 0;
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
       this.line.push(chunk.subarray(start, nl + 1));

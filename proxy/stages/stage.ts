@@ -17,15 +17,16 @@ export function runStages(stages: readonly Stage[], chunk: Buffer | null): Buffe
     const next: Buffer[] = [];
     for (const b of bufs) stage.write(b, next);
     if (!chunk) stage.end?.(next);
-    bufs = next.length > 1 ? joinAdjacent(next) : next;
+    bufs = next;
   }
   return bufs;
 }
 
 /**
- * Views that lie next to each other in memory become one view: a stage that passes a
- * chunk on line by line (the header stripper) does not make every later stage, and the
- * socket, take it in pieces. The bytes and their order are the same.
+ * Views that lie next to each other in memory become one view: a stage that cuts a
+ * chunk into lines (the header stripper) passes it on whole where it kept every line,
+ * so later stages and the socket do not take it in pieces. The bytes and their order
+ * are the same.
  */
 export function joinAdjacent(bufs: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
