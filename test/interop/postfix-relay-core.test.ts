@@ -8,7 +8,11 @@ import { parseProxyConfig } from '../../proxy/config/load.ts';
 import { Proxy } from '../../proxy/proxy.ts';
 import { RawClient } from '../helpers/raw-smtp.ts';
 import { message } from '../helpers/proxy.ts';
-import { sleep, until } from '../helpers/defenses.ts';
+import net from 'node:net';
+import nodemailer from 'nodemailer';
+import { drained, sleep, until } from '../helpers/defenses.ts';
+import { selfSigned } from '../helpers/tls.ts';
+import { MemoryStore } from '../../proxy/store/memory-store.ts';
 import { postfixFixture } from '../helpers/postfix-fixture.ts';
 import { canRunPostfix, postfixOrSkip, type PostfixOptions, type PostfixServer } from '../helpers/postfix-server.ts';
 import { startSink, toolsMissing } from '../helpers/postfix-tools.ts';
@@ -101,6 +105,60 @@ describe.skipIf(toolsMissing('smtp-sink', 'postfix') || !canRunPostfix())('the r
     await until(() => dumped().includes('\nend\n'), 10_000);
     expect(dumped()).toContain('\n.\n.dot\n..two\nend\n');
     expect(f.sink!.dumps()).toHaveLength(1);
+  });
+
+  it('comes back to zero on the defaults after STARTTLS senders, pipeliners that hang up mid-BDAT, a greylisted recipient and a flood', async (ctx) => {
+    f.postfix = await postfixWith(ctx, { mainCf: ['smtpd_recipient_restrictions = check_recipient_access inline:{ { grey@example.test = 450 4.2.0 greylisted, come back later } }, permit'] });
+    const store = new MemoryStore(Date.now);
+    // the defaults, as a user's file would leave them: only the domain, a certificate and the backend
+    f.proxy = await Proxy.start(parseProxyConfig({ listen: '127.0.0.1:0', tls: selfSigned(), relay: { domains: ['example.test'] }, backends: { servers: [{ name: 'postfix', address: f.postfix.address }] } }), {
+      processMetrics: false,
+      store,
+    });
+    const port = f.proxy.address.port;
+    // plain senders, one after another, each upgrading to TLS
+    for (let i = 1; i <= 4; i++) {
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port, localAddress: `127.0.4.${i}`, requireTLS: true, tls: { rejectUnauthorized: false } });
+      const info = await transport.sendMail({ from: `s${i}@sender.test`, to: 'b@example.test', subject: `tls ${i}`, text: 'over TLS' });
+      transport.close();
+      expect(info.response, `sender ${i}`).toMatch(/^250 2\.0\.0 Ok: \d+ bytes queued as/);
+    }
+    // a pipeliner with a greylisted recipient: the other one is delivered
+    const grey = await RawClient.connect(port, '127.0.4.10');
+    await grey.read();
+    await grey.cmd('EHLO mta.sender.test');
+    grey.write('MAIL FROM:<a@sender.test>\r\nRCPT TO:<grey@example.test>\r\nRCPT TO:<ok@example.test>\r\nDATA\r\n');
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await grey.read(5000))?.code ?? 0);
+    expect(codes).toEqual([250, 450, 250, 354]);
+    expect((await grey.cmd(message('grey-ok').replace(/\r\n$/, '') + '\r\n.'))?.code).toBe(250);
+    grey.close();
+    // pipeliners that hang up after 40 KB of their message: chunks went to Postfix, LAST never did
+    for (let i = 0; i < 3; i++) {
+      const c = await RawClient.connect(port, `127.0.4.${20 + i}`);
+      await c.read();
+      await c.cmd('EHLO mta.sender.test');
+      c.write('MAIL FROM:<a@sender.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n');
+      for (let k = 0; k < 3; k++) await c.read(5000);
+      c.write(message(`gone-${i}`) + ('x'.repeat(998) + '\r\n').repeat(40));
+      await sleep(200);
+      c.close();
+    }
+    // a flood from one /24: the per-network cap refuses what is past it
+    const flood = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => new Promise<net.Socket>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port, localAddress: `127.0.5.${1 + (i % 40)}` }, () => resolve(s));
+        s.on('error', () => resolve(s));
+      })),
+    );
+    await sleep(500);
+    expect(f.proxy.state().connections.active, 'the per-network cap').toBeLessThanOrEqual(50);
+    for (const s of flood) s.destroy();
+    // every slot, session, transaction, held byte and backend connection given back
+    expect(await until(() => drained(f.proxy!, store), 15_000), JSON.stringify(f.proxy.state())).toBe(true);
+    // what Postfix queued reaches its next hop: the four TLS senders and the greylisted one's other recipient
+    expect(await until(() => f.sink!.dumps().length === 5, 15_000), `${f.sink!.dumps().length} messages at the sink`).toBe(true);
+    expect(f.sink!.dumps().some((d) => d.includes('gone-'))).toBe(false);
   });
 
   it('a user who authenticated at the proxy relays through Postfix by XCLIENT LOGIN=, an anonymous client does not', async (ctx) => {
