@@ -8,7 +8,8 @@ export class TickWriter {
 
   constructor(readonly socket: net.Socket) {}
 
-  write(data: string | Buffer): boolean {
+  /** `written`: called once the data is handed to the kernel */
+  write(data: string | Buffer, written?: () => void): boolean {
     const socket = this.socket;
     if (!this.corked) {
       this.corked = true;
@@ -18,6 +19,6 @@ export class TickWriter {
         socket.uncork();
       });
     }
-    return socket.write(data);
+    return socket.write(data, written);
   }
 }

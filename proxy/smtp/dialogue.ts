@@ -186,7 +186,7 @@ const HANDLERS: Record<string, Handler> = {
 
   async QUIT(s) {
     await s.endTransaction();
-    s.goodbye({ code: 221, enhanced: '2.0.0', text: 'Bye' });
+    s.quit({ code: 221, enhanced: '2.0.0', text: 'Bye' });
   },
 
   // RFC 5321 3.5.3: a server that will not verify says 252 and takes the message anyway

@@ -194,12 +194,12 @@ export class Session implements Sheddable {
   }
 
   /** Replies written in one tick leave in one segment (pipelined commands). */
-  write(data: string): void {
+  write(data: string, written?: () => void): void {
     if (this.socket.destroyed || !this.socket.writable) return;
-    this.out.write(data);
+    this.out.write(data, written);
   }
 
-  /** The last word (a 421, or 221 to QUIT), then the connection ends. */
+  /** The last word (a 421), then the connection ends. */
   goodbye(r: Wire, countAs?: Stage): void {
     if (this.closing) return;
     if (countAs && 'reason' in r) this.ctx.events.refused(this.ip, countAs, r as Reply);
@@ -207,14 +207,35 @@ export class Session implements Sheddable {
     this.close();
   }
 
-  /** Ends the connection after what was written; destroyed if the client does not go. */
-  close(): void {
+  /**
+   * 221 to QUIT, then the connection closes as soon as the reply is handed to the
+   * kernel (RFC 5321 4.1.1.10: "send an OK reply, and then close"), as Postfix's
+   * smtpd does: the close sends the FIN. Waiting for the client's FIN instead, as
+   * close() does for a 421, cost a shutdown, a read and, against clients that reset
+   * (smtp-source), an error with its stack trace on every connection. A TLS session
+   * says close_notify first, so that the client reads a clean end.
+   */
+  quit(r: Wire): void {
+    if (this.closing) return;
+    const socket = this.socket;
+    const gone = () => this.destroy();
+    this.write(formatReply(r) + '\r\n', this.secure ? undefined : gone);
+    this.close(this.secure);
+    if (this.secure) socket.once('finish', gone);
+  }
+
+  /**
+   * Ends the connection after what was written, reading and dropping what the client
+   * still sends (a client that pipelined more commands after the one refused still
+   * gets to read the 421); destroyed if the client does not go. `halfClose` false:
+   * no FIN now, the caller destroys the socket itself.
+   */
+  close(halfClose = true): void {
     if (this.closing) return;
     this.closing = true;
     this.reader.close();
     void this.tx?.end();
-    const socket = this.socket;
-    socket.end();
+    if (halfClose) this.socket.end();
     const linger = setTimeout(() => this.destroy(), LINGER_MS);
     linger.unref();
   }

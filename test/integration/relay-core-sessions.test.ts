@@ -8,6 +8,7 @@ import { proxyFixture } from '../helpers/fixture.ts';
 import { backends, message, proxyFor } from '../helpers/proxy.ts';
 import { addr, drained, sleep, until } from '../helpers/defenses.ts';
 import { selfSigned, startTls } from '../helpers/tls.ts';
+import { RawClient } from '../helpers/raw-smtp.ts';
 import { parseProxyConfig } from '../../proxy/config/load.ts';
 
 const f = proxyFixture();
@@ -40,6 +41,34 @@ describe('connection slots', () => {
       const { tls } = await startTls(c);
       tls.close();
       expect(await until(() => f.proxy!.state().connections.active === 0)).toBe(true);
+    }
+  });
+});
+
+describe('QUIT', () => {
+  // RFC 5321 4.1.1.10: OK, then close. A lingering close (kept for the 421s, whose
+  // client may still be sending) would hold the session LINGER_MS (2 s) for a client
+  // that does not close its side.
+  it('closes the connection once 221 is out, without waiting for the client to close its side; over TLS after close_notify', async () => {
+    f.mocks = await backends(1);
+    f.proxy = await proxyFor(f.mocks, { tls: selfSigned(), connections: { rate: 'off' } });
+    for (const secure of [false, true]) {
+      const socket = net.connect({ host: '127.0.0.1', port: f.proxy.address.port, allowHalfOpen: true });
+      await new Promise((r) => socket.once('connect', r));
+      let c = RawClient.over(socket);
+      expect((await c.read())?.code).toBe(220);
+      expect((await c.cmd('EHLO client.test'))?.code).toBe(250);
+      if (secure) c = (await startTls(c)).tls;
+      const errors: string[] = [];
+      c.socket.on('error', (e: Error & { code?: string }) => errors.push(e.code ?? e.message));
+      const ended = new Promise<void>((r) => c.socket.once('end', () => r()));
+      expect((await c.cmd('QUIT'))?.code).toBe(221);
+      await ended;
+      // the client keeps its side open: the proxy has let go all the same
+      expect(socket.destroyed).toBe(false);
+      expect(await until(() => f.proxy!.state().connections.active === 0, 1000, 5), secure ? 'TLS' : 'plain').toBe(true);
+      expect(errors, 'a clean end').toEqual([]);
+      socket.destroy();
     }
   });
 });
