@@ -31,11 +31,13 @@ export class CidrList {
     return this.ranges.length;
   }
 
-  matches(ip: string): boolean {
+  /** Asked at every connection and every RCPT, mostly for the same few clients: parsed once per address. */
+  readonly matches = memoize((ip: string): boolean => {
+    if (this.ranges.length === 0) return false;
     const addr = parseIp(ip);
     if (!addr) return false;
     return this.ranges.some(([net, bits]) => addr.kind() === net.kind() && addr.match(net as never, bits));
-  }
+  });
 }
 
 function parseEntry(entry: string): Range | null {

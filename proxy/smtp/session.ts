@@ -97,8 +97,13 @@ export class Session implements Sheddable {
     this.identity = {
       ip: client?.remoteAddress ?? raw.remoteAddress ?? 'unknown',
       port: client?.remotePort ?? raw.remotePort ?? 0,
-      localIp: raw.localAddress ?? '',
-      localPort: raw.localPort ?? 0,
+      // a getsockname only for a PROXY protocol header to a backend, not on every connection
+      get localIp() {
+        return raw.localAddress ?? '';
+      },
+      get localPort() {
+        return raw.localPort ?? 0;
+      },
       helo: '',
       login: null,
       name: null,
@@ -218,7 +223,9 @@ export class Session implements Sheddable {
   quit(r: Wire): void {
     if (this.closing) return;
     const socket = this.socket;
-    const gone = () => this.destroy();
+    // not in the write's callback itself: Node 20 makes an ERR_STREAM_DESTROYED (and its
+    // stack) for a stream destroyed there, whether or not anyone waits for it
+    const gone = () => process.nextTick(() => this.destroy());
     this.write(formatReply(r) + '\r\n', this.secure ? undefined : gone);
     this.close(this.secure);
     if (this.secure) socket.once('finish', gone);
