@@ -8,4 +8,7 @@ if (process.argv[2] === 'proxy') process.on('SIGHUP', () => {});
 
 const { register } = await import('tsx/esm/api');
 register();
+// our own sources compile without tsx's __name wrappers (bin/ts-load.mjs)
+const { register: registerHooks } = await import('node:module');
+registerHooks('./ts-load.mjs', import.meta.url);
 await import('./cli.ts');
