@@ -11,12 +11,12 @@ export interface CliProxy {
   stop(): Promise<void>;
 }
 
-/** Writes `configLines` (YAML, with `listen: 127.0.0.1:0` and `log: { level: info }`) and starts the proxy. */
-export async function startCliProxy(configLines: string[], workers: number): Promise<CliProxy> {
+/** Writes `configLines` (YAML, with `listen: 127.0.0.1:0` and `log: { level: info }`) and starts the proxy; `nodeArgs` go to node (--cpu-prof). */
+export async function startCliProxy(configLines: string[], workers: number, nodeArgs: string[] = []): Promise<CliProxy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'attitude-bench-'));
   const file = path.join(dir, 'proxy.yaml');
   writeFileSync(file, ['listen: 127.0.0.1:0', 'log: { level: info }', ...configLines].join('\n') + '\n');
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../bin/attitude.js'), 'proxy', '--config', file, '--workers', String(workers)], {
+  const child = spawn(process.execPath, [...nodeArgs, path.resolve(import.meta.dirname, '../bin/attitude.js'), 'proxy', '--config', file, '--workers', String(workers)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -22,7 +22,7 @@ export interface RelayFigures {
 }
 
 /** `attitude proxy --workers N` relaying to the sink: checks and filters on, the rate limits off (the load comes from one address), logging each transaction. */
-export function startAttitude(sinkAddress: string, workers: number) {
+export function startAttitude(sinkAddress: string, workers: number, nodeArgs: string[] = []) {
   return startCliProxy(
     [
       'connections: { max: 10000, perClient: 10000, rate: off, perNetwork: 10000, networkRate: off }',
@@ -32,6 +32,7 @@ export function startAttitude(sinkAddress: string, workers: number) {
       `backends: { servers: [{ name: sink, address: ${sinkAddress}, maxConnections: 100 }] }`,
     ],
     workers,
+    nodeArgs,
   );
 }
 
