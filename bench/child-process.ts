@@ -35,12 +35,18 @@ export async function startBenchChild(file: string, args: string[] = []): Promis
 
 /** User + system CPU time of a process in µs; null where there is no /proc (or it has gone). */
 export function cpuMicros(pid: number | undefined): number | null {
+  const t = cpuTimes(pid);
+  return t && t.user + t.system;
+}
+
+/** User and system CPU time of a process in µs, apart; null where there is no /proc (or it has gone). */
+export function cpuTimes(pid: number | undefined): { user: number; system: number } | null {
   if (pid === undefined) return null;
   try {
     // fields after the command name: state is field 3, utime and stime are 14 and 15
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     // in clock ticks, 100 per second on Linux (sysconf(_SC_CLK_TCK))
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
   } catch {
     return null;
   }
