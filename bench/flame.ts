@@ -55,7 +55,7 @@ export function readProfile(file: string, window: { fromMs: number; toMs: number
 }
 
 /** `name file:line`, the file shortened to its last two parts. */
-export function frameName(f: CallFrame): string {
+function frameName(f: CallFrame): string {
   const file = f.url ? ` ${f.url.split('/').slice(-2).join('/')}` : '';
   return `${f.functionName || '(anonymous)'}${file}`;
 }

@@ -13,8 +13,7 @@ const load = { sessions: 20, size: 1024 };
 console.log(`write cost: a scripted SMTP server (no relay), ${messages} messages of 1 KB on kept sessions from smtp-source (20 sessions)`);
 console.log('  work before each reply   msg/s   user µs/msg   system µs/msg (4 writes + 4 reads)');
 for (const burn of [0, 60]) {
-  process.env.BURN_US = String(burn);
-  const server = await startBenchChild('canned-smtp.ts');
+  const server = await startBenchChild('canned-smtp.ts', [String(burn)]);
   try {
     await smtpSource(server.port, true, { ...load, messages: 2000 });
     const before = cpuTimes(server.pid);

@@ -6,6 +6,7 @@ import { InvalidFileError } from '../proxy/config/problems.ts';
 import { BackendFarm, backendAddresses, DEFAULT_BACKEND_PORT, formatAddresses } from '../simulator/backends.ts';
 import { EventBus } from '../simulator/events.ts';
 import { loadScenario } from '../simulator/scenario/parse.ts';
+import { invalidInput } from './invalid-input.ts';
 import { EXIT } from './exit-codes.ts';
 import { parseBackendPort, setupFailure } from './run-command.ts';
 
@@ -35,10 +36,7 @@ export async function backendsCommand(scenarioArg: string, opts: BackendsCommand
     write(`attitude backends: ${scenario.name}'s mock backends are up: ${formatAddresses(farm.mocks)}`);
     write('  configure the proxy under test to relay to them, then Ctrl-C stops them');
   } catch (err) {
-    if (err instanceof InvalidFileError) {
-      process.stderr.write(err.message + '\n');
-      return EXIT.invalidInput;
-    }
+    if (err instanceof InvalidFileError) return invalidInput(err);
     const code = setupFailure(err);
     if (code === null) throw err;
     process.stderr.write(`attitude: ${(err as Error).message}\n`);

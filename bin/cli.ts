@@ -13,6 +13,7 @@ import { backendsCommand } from './backends-command.ts';
 import { importCommand } from './import-command.ts';
 import { DEFAULT_MAX_RUNS, sweepCommand } from './sweep-command.ts';
 import { validateScenarioFile } from '../simulator/scenario/parse.ts';
+import { DEFAULT_BACKEND_PORT } from '../simulator/backends.ts';
 
 // `attitude scenarios | head`: a reader that has seen enough is not an error
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -76,7 +77,7 @@ program
   .argument('<scenario>')
   .option('--proxy-config <file>', "proxy config for the in-process proxy (default: the scenario's `proxy:`)")
   .option('--target <host:port>', 'an external proxy to test instead: it must answer 220 within 5s (else exit 108) and relay to the mock backends')
-  .option('--backend-port <n>', 'with --target: mock backends without listen: take consecutive ports from N, in scenario order', String(2601))
+  .option('--backend-port <n>', 'with --target: mock backends without listen: take consecutive ports from N, in scenario order', String(DEFAULT_BACKEND_PORT))
   .option('--warmup <duration>', "the mock backends up, nothing sent, this long first (default: the scenario's warmup:, else 5s with --target, 0 in-process)")
   .option('--target-admin <host:port>', "the external proxy's admin endpoint, if it is an attitude proxy (samples /state)")
   .option('--seed <n>', "override the scenario's seed")
@@ -104,7 +105,7 @@ program
   .argument('<scenario>')
   .option('--proxy-config <file>', 'a proxy config to compare (repeat it: A, B, ...; NAME=FILE names its side)', collect)
   .option('--target <host:port>', 'an external proxy to compare (repeatable; NAME=HOST:PORT names its side)', collect)
-  .option('--backend-port <n>', 'with --target: mock backends without listen: take consecutive ports from N', String(2601))
+  .option('--backend-port <n>', 'with --target: mock backends without listen: take consecutive ports from N', String(DEFAULT_BACKEND_PORT))
   .option('--warmup <duration>', 'the mock backends up, nothing sent, this long before each run')
   .option('--no-tui', 'accepted as `run` takes it (compare prints progress lines, never a TUI)')
   .option('--seed <n>', "override the scenario's seed")
@@ -119,7 +120,7 @@ program
   .command('backends')
   .description("keep a scenario's mock backends up (where `run --target` starts them) until Ctrl-C, to configure and check a proxy under test")
   .argument('<scenario>')
-  .option('--backend-port <n>', 'mock backends without listen: take consecutive ports from N, in scenario order', String(2601))
+  .option('--backend-port <n>', 'mock backends without listen: take consecutive ports from N, in scenario order', String(DEFAULT_BACKEND_PORT))
   .action(async (scenario, opts) => {
     exitCode = await backendsCommand(scenario, opts);
   });

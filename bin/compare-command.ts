@@ -9,6 +9,7 @@ import { compareRuns, labelsFor, type CompareRun } from '../reports/compare/comp
 import { writeCompareFiles } from '../reports/compare/compare-files.ts';
 import { formatCompare } from '../reports/compare/compare-text.ts';
 import { defaultOutDir } from '../simulator/run.ts';
+import { invalidInput } from './invalid-input.ts';
 import { EXIT } from './exit-codes.ts';
 import { prepareRun, type PreparedRun } from './run-command.ts';
 import { interruptOnSigint, runSeries } from './run-series.ts';
@@ -65,11 +66,7 @@ export async function compareCommand(scenarioArg: string, opts: CompareCommandOp
       return EXIT.invalidInput;
     }
   } catch (err) {
-    if (err instanceof InvalidFileError) {
-      process.stderr.write(err.message + '\n');
-      return EXIT.invalidInput;
-    }
-    throw err;
+    return invalidInput(err);
   }
 
   const write = (line: string) => process.stdout.write(line + '\n');
@@ -86,7 +83,6 @@ export async function compareCommand(scenarioArg: string, opts: CompareCommandOp
     const items = prepared.map((p, i) => ({ label: labels[i], source: sources[i], dir: `${i + 1}-${labels[i].replace(/[^A-Za-z0-9._-]+/g, '_')}`, prepared: p }));
     const series = await runSeries(outDir, items, {
       signal: interrupt.signal,
-      write,
       start: (i) => progress(`  run ${i + 1}/${prepared.length}: ${labels[i]} ...`),
       done: (_, r) => {
         const s = r.summary;

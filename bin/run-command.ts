@@ -13,6 +13,7 @@ import { checkProxyBinding, loadScenario } from '../simulator/scenario/parse.ts'
 import { writeRunReports } from '../reports/files/write.ts';
 import { LiveReports } from '../reports/live.ts';
 import { formatSummary } from '../reports/text/summary.ts';
+import { invalidInput } from './invalid-input.ts';
 import { EXIT } from './exit-codes.ts';
 import { BackendListenError } from '../simulator/backends.ts';
 import { TargetUnreachable } from '../simulator/preflight.ts';
@@ -84,11 +85,7 @@ export async function runCommand(scenarioArg: string, opts: RunCommandOptions): 
   try {
     prepared = prepareRun(scenarioArg, opts);
   } catch (err) {
-    if (err instanceof InvalidFileError) {
-      process.stderr.write(err.message + '\n');
-      return EXIT.invalidInput;
-    }
-    throw err;
+    return invalidInput(err);
   }
 
   const outDir = opts.out ?? defaultOutDir(prepared.plan.scenario.name);

@@ -4,8 +4,8 @@
 import path from 'node:path';
 import type { CompareRun } from '../reports/compare/compare.ts';
 import { writeRunReports } from '../reports/files/write.ts';
-import { LiveReports } from '../reports/live.ts';
-import type { EventBus } from '../simulator/events.ts';
+import { RunModel } from '../reports/model/run-model.ts';
+import type { LedgerResult } from '../simulator/ledger.ts';
 import { runPlan } from '../simulator/run.ts';
 import { EXIT } from './exit-codes.ts';
 import { setupFailure, type PreparedRun } from './run-command.ts';
@@ -21,13 +21,10 @@ export interface SeriesItem {
 
 export interface SeriesHooks {
   signal: AbortSignal;
-  write: (line: string) => void;
   /** before each run */
   start?(i: number, item: SeriesItem): void;
-  /** more consumers of a run's events */
-  onBus?(i: number, bus: EventBus): void;
-  /** after each run, its reports written */
-  done?(i: number, run: CompareRun): void;
+  /** after each run, its reports written; `ledger`: what the run's summary was built from */
+  done?(i: number, run: CompareRun, ledger: LedgerResult): void;
 }
 
 export interface SeriesResult {
@@ -43,29 +40,20 @@ export async function runSeries(outDir: string, items: SeriesItem[], hooks: Seri
     if (hooks.signal.aborted) break;
     hooks.start?.(i, item);
     const runDir = path.join(outDir, item.dir);
-    const reports = new LiveReports({ tui: false, quiet: true, write: hooks.write, controls: { quit: () => {} } });
+    // what the run's report files are drawn from
+    const model = new RunModel();
     let result;
     try {
-      result = await runPlan({
-        ...item.prepared,
-        outDir: runDir,
-        signal: hooks.signal,
-        onBus: (bus) => {
-          reports.attach(bus);
-          hooks.onBus?.(i, bus);
-        },
-      });
+      result = await runPlan({ ...item.prepared, outDir: runDir, signal: hooks.signal, onBus: (bus) => bus.subscribe((e) => model.consume(e)) });
     } catch (err) {
       const code = setupFailure(err);
       if (code === null) throw err;
       return { runs, failure: { label: item.label, message: (err as Error).message, code } };
-    } finally {
-      reports.close();
     }
-    writeRunReports(runDir, result.summary, reports.model);
+    writeRunReports(runDir, result.summary, model);
     const run: CompareRun = { label: item.label, source: item.source, summary: result.summary, dir: item.dir };
     runs.push(run);
-    hooks.done?.(i, run);
+    hooks.done?.(i, run, result.ledger);
   }
   return { runs, failure: null };
 }

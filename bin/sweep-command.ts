@@ -13,7 +13,6 @@ import { formatDuration } from '../proxy/config/units.ts';
 import { sweepRows, ms, pct, type SweepPoint } from '../reports/sweep/sweep.ts';
 import { writeSweepFiles } from '../reports/sweep/sweep-files.ts';
 import { formatSweep, runLine } from '../reports/sweep/sweep-text.ts';
-import { Ledger } from '../simulator/ledger.ts';
 import { metricSource } from '../simulator/metrics.ts';
 import { defaultOutDir } from '../simulator/run.ts';
 import { checkProxyBinding } from '../simulator/scenario/parse.ts';
@@ -108,19 +107,12 @@ export async function sweepCommand(scenarioArg: string, opts: SweepCommandOption
     return { label: `#${p.index}`, source: file, dir, prepared: { ...base, proxyConfig: p.config, proxyConfigFile: file } };
   });
 
-  const ledgers: Ledger[] = [];
   const finished: SweepPoint[] = [];
   let ticker: NodeJS.Timeout | null = null;
   const interrupt = interruptOnSigint();
   try {
     const series = await runSeries(outDir, items, {
       signal: interrupt.signal,
-      write,
-      onBus: (i, bus) => {
-        const ledger = new Ledger();
-        ledgers[i] = ledger;
-        bus.subscribe((e) => ledger.consume(e));
-      },
       start: (i) => {
         if (!live) return;
         const t0 = Date.now();
@@ -129,11 +121,11 @@ export async function sweepCommand(scenarioArg: string, opts: SweepCommandOption
         show();
         ticker = setInterval(show, 250);
       },
-      done: (i, run) => {
+      done: (i, run, ledger) => {
         if (ticker) clearInterval(ticker);
         if (live) process.stdout.write('\r\x1b[K');
         const p = points[i];
-        const p95 = metricSource(ledgers[i].result()).value('latency_p95', { kind: 'legit' });
+        const p95 = metricSource(ledger).value('latency_p95', { kind: 'legit' });
         const point: SweepPoint = { index: p.index, values: p.values, dir: run.dir, summary: run.summary, officeP95: p95.type === 'gauge' ? p95.value : null };
         if (!run.summary.interrupted) finished.push(point);
         const [row] = sweepRows([point]);

@@ -199,6 +199,7 @@ export class Proxy {
     this.config = shareOf(kept, this.share);
     this.balancer.apply(this.config);
     this.dns.reload(this.config);
+    this.holdBudget.limit = this.config.messages.holdBackTotal;
     this.defenses.reload();
     this.events.emit('reload', { ok: true });
   }

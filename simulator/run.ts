@@ -12,7 +12,7 @@ import { BackendFarm, backendAddresses, DEFAULT_BACKEND_PORT } from './backends.
 import { awaitBanner } from './preflight.ts';
 import { RealClock, sleep, type Clock } from './clock.ts';
 import { EventBus } from './events.ts';
-import { Ledger } from './ledger.ts';
+import { Ledger, type LedgerResult } from './ledger.ts';
 import type { MockBackend } from './mock-backend.ts';
 import { planSize, type Plan } from './plan.ts';
 import { ProxyBridge } from './proxy-bridge.ts';
@@ -58,6 +58,8 @@ export interface RunResult {
   outDir: string;
   exitCode: 0 | 99 | 105;
   events: number;
+  /** what the ledger counted, that the summary was built from */
+  ledger: LedgerResult;
 }
 
 /** Binds the proxy config to the mock backends and to loopback port 0 (runs never collide). */
@@ -197,7 +199,8 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   await farm.stop(clock);
   bus.emit('run.end', { elapsedMs: Math.round(elapsed()), interrupted });
 
-  const summary = buildSummary(ledger.result(), scenario.thresholds, { target: targetLabel, proxyConfig: o.target ? null : (o.proxyConfigFile ?? null), interrupted });
+  const counted = ledger.result();
+  const summary = buildSummary(counted, scenario.thresholds, { target: targetLabel, proxyConfig: o.target ? null : (o.proxyConfigFile ?? null), interrupted });
   const spread = instances.result();
   summary.proxies = spread;
   if (scenario.proxies > 1 && perClientLimit !== null) {
@@ -208,7 +211,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   }
   writeFileSync(path.join(o.outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   await recorder.close();
-  return { summary, outDir: o.outDir, exitCode: interrupted ? 105 : summary.passed ? 0 : 99, events: recorder.count };
+  return { summary, outDir: o.outDir, exitCode: interrupted ? 105 : summary.passed ? 0 : 99, events: recorder.count, ledger: counted };
 }
 
 function realDelay(ms: number, signal?: AbortSignal): Promise<void> {

@@ -157,9 +157,7 @@ const HANDLERS: Record<string, Handler> = {
     const trace = receivedHeader({ helo: s.helo, clientIp: s.ip, hostname: config.hostname, protocol: protocolOf(s), id, recipients: tx.recipients });
     const tag = s.reputationTag ? `X-Attitude-Reputation: ${s.reputationTag}\r\n` : '';
     // our own headers go on top; what needs the whole message (spam score, DKIM, DMARC) only when it fits the hold-back
-    const budget = s.ctx.holdBudget;
-    budget.limit = config.messages.holdBackTotal;
-    const hold = new HoldBack(HOLD_BYTES, (complete) => trace + (complete ? (auth?.header() ?? '') : '') + tag + inspection.headers(complete), budget);
+    const hold = new HoldBack(HOLD_BYTES, (complete) => trace + (complete ? (auth?.header() ?? '') : '') + tag + inspection.headers(complete), s.ctx.holdBudget);
     const stuffer = new DotStuffer(!tx.chunked);
     const message = s.reader.message();
     const result = await tx.streamData(message, [...inspection.stages, hold, stuffer], () => stuffer.endsWithCrlf(), auth?.finish).finally(() => hold.dispose());

@@ -4,7 +4,7 @@
 // (and `conections.perClient` gets its did-you-mean). Every problem of every option,
 // value and combination is collected before anything runs.
 import { parseProxyConfig } from '../../proxy/config/load.ts';
-import { InvalidFileError, parseYamlText, validate, type Problem } from '../../proxy/config/problems.ts';
+import { formatPath, InvalidFileError, parseYamlText, validate, type Problem } from '../../proxy/config/problems.ts';
 import { proxyConfigSchema, type ProxyConfig } from '../../proxy/config/schema.ts';
 
 export interface Vary {
@@ -21,8 +21,6 @@ export interface GridPoint {
   index: number;
   /** KEY -> the value as written */
   values: Record<string, string>;
-  /** the base data with the values set: what best.yaml is written from */
-  data: unknown;
   config: ProxyConfig;
 }
 
@@ -93,8 +91,6 @@ export function parseVary(options: readonly string[]): { varies: Vary[]; problem
   return { varies, problems };
 }
 
-const pathText = (p: ReadonlyArray<string | number>) => p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${k}` : k)).join('');
-
 function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
@@ -107,7 +103,7 @@ export function setAt(data: unknown, path: ReadonlyArray<string | number>, value
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i];
     const next = node[k];
-    const here = pathText(path.slice(0, i + 1));
+    const here = formatPath(path.slice(0, i + 1));
     if (next === undefined || next === null) {
       if (typeof path[i + 1] === 'number') return { data, problem: `${here} has no list to index` };
       node[k] = {};
@@ -162,7 +158,7 @@ export function buildGrid(options: readonly string[], o: GridOptions): { varies:
       // the checks across keys wait for the combinations: a value may be fine with another one varied
       const found = set.problem ? [{ path: '', message: set.problem }] : configProblems(set.data, at, false);
       for (const p of found) {
-        if (p.path === pathText(v.path)) problems.push({ path: at, message: p.message });
+        if (p.path === formatPath(v.path)) problems.push({ path: at, message: p.message });
         else {
           const message = p.path ? `${p.path}: ${p.message}` : p.message;
           if (!aboutKey.has(message)) problems.push({ path: `--vary ${v.key}`, message });
@@ -187,7 +183,7 @@ export function buildGrid(options: readonly string[], o: GridOptions): { varies:
     });
     const label = Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ');
     try {
-      points.push({ index: points.length + 1, values, data, config: parseProxyConfig(data, label, { use: 'run' }) });
+      points.push({ index: points.length + 1, values, config: parseProxyConfig(data, label, { use: 'run' }) });
     } catch (err) {
       if (!(err instanceof InvalidFileError)) throw err;
       // values that pass alone and fail together (stress.release >= stress.threshold)
