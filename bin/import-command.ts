@@ -6,6 +6,7 @@ import path from 'node:path';
 import { InvalidFileError } from '../proxy/config/problems.ts';
 import { loadProxyConfig } from '../proxy/config/load.ts';
 import { parseDuration } from '../proxy/config/units.ts';
+import { UnreplayableLog } from '../simulator/import/addresses.ts';
 import { buildImport } from '../simulator/import/build.ts';
 import { readHarakaLog, HarakaWithoutTimes } from '../simulator/import/haraka.ts';
 import { readPostfixLog } from '../simulator/import/postfix.ts';
@@ -69,7 +70,8 @@ export function importCommand(what: string, file: string, opts: ImportCommandOpt
     try {
       imported = buildImport(observation, { name, source: path.basename(file), durationMs, proxyFile: path.basename(proxyFile), scenarioFile });
     } catch (err) {
-      fail(file, '', (err as Error).message);
+      if (err instanceof UnreplayableLog) fail(file, '', err.message);
+      throw err;
     }
     const files = { scenario: scenarioFile, proxy: proxyFile, ...(opts.map ? { map: opts.map } : {}) };
     writeImport(imported, files, path.basename(file));

@@ -3,22 +3,19 @@
 // a command and the ones sent with it) cost one syscall and one packet, not several.
 import type net from 'node:net';
 
-export class TickWriter {
-  private corked = false;
+/** Corks `socket` until the next tick, unless it is corked already. */
+export function corkUntilNextTick(socket: net.Socket): void {
+  if (socket.writableCorked) return;
+  socket.cork();
+  process.nextTick(() => socket.uncork());
+}
 
+export class TickWriter {
   constructor(readonly socket: net.Socket) {}
 
   /** `written`: called once the data is handed to the kernel */
   write(data: string | Buffer, written?: () => void): boolean {
-    const socket = this.socket;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    return socket.write(data, written);
+    corkUntilNextTick(this.socket);
+    return this.socket.write(data, written);
   }
 }

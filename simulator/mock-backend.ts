@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { QuickSmtpServer } from './smtp-server-adapter.ts';
 import type { Rate } from '../proxy/config/units.ts';
 import { findLenientEnd, parseSmuggled } from './lenient-data.ts';
+import { ID_HEADER } from './message.ts';
 
 export interface ReceivedMessage {
   id: string | null;
@@ -112,7 +113,8 @@ export class MockBackend {
   }
 
   async start(): Promise<this> {
-    const idHeader = (this.o.idHeader ?? 'X-Attitude-Id').toLowerCase();
+    // compiled once, not per message (no g flag: it keeps no state between messages)
+    const idLine = new RegExp(`^${this.o.idHeader ?? ID_HEADER}:\\s*(\\S+)`, 'im');
     const engine = new QuickSmtpServer({
       name: `${this.name}.mock.test`,
       logger: false,
@@ -185,7 +187,7 @@ export class MockBackend {
           }
           const headerEnd = raw.indexOf('\r\n\r\n');
           const headers = raw.subarray(0, headerEnd < 0 ? raw.length : headerEnd).toString('latin1');
-          const m = new RegExp(`^${idHeader}:\\s*(\\S+)`, 'im').exec(headers);
+          const m = idLine.exec(headers);
           const msg: ReceivedMessage = {
             id: m ? m[1] : null,
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -213,7 +215,7 @@ export class MockBackend {
             }
             this.record(msg);
             // what an unpatched receiver would do next: run the smuggled commands as a second transaction
-            const second = smuggled ? parseSmuggled(smuggled, new RegExp(`^${idHeader}:\\s*(\\S+)`, 'im')) : null;
+            const second = smuggled ? parseSmuggled(smuggled, idLine) : null;
             if (second) this.record({ ...msg, ...second, raw: this.o.keepRaw === false ? Buffer.alloc(0) : second.raw, smuggled: true });
             cb(null, `2.0.0 Ok: queued as ${this.name}-${this.received.length}`);
           });

@@ -155,7 +155,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     thresholds: scenario.thresholds.map((t) => t.key),
   });
   // real time, not the run's clock: a workshop holding the run at t = 0 does not hold the setup
-  const warmedUp = realDelay(warmupMs, o.signal);
+  const warmedUp = sleep(new RealClock(), warmupMs, o.signal);
   if (warmupMs) bus.emit('run.phase', { phase: 'warmup' });
   try {
     if (o.target) {
@@ -214,18 +214,6 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   return { summary, outDir: o.outDir, exitCode: interrupted ? 105 : summary.passed ? 0 : 99, events: recorder.count, ledger: counted };
 }
 
-function realDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** `runs/<time>-<scenario>/` */
 export function defaultOutDir(scenario: string, now = new Date()): string {

@@ -8,10 +8,12 @@
 // - replies whose text brings its own enhanced status code (`4.2.0 greylisted`)
 //   written as they are, not behind smtp-server's generic one for the command;
 // - the socket of a session, to drop it mid-DATA (a backend that resets), and every
-//   socket, to drop them all (an outage).
+//   socket, to drop them all (an outage);
+// - the replies to a pipelined group in one write (proxy/tick-writer.ts), not a write each.
 import type net from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { corkUntilNextTick } from '../proxy/tick-writer.ts';
 
 /** The private parts of smtp-server relied on (pinned by the adapter test). */
 export interface ServerInternals {
@@ -48,11 +50,7 @@ export class QuickSmtpServer extends SMTPServer {
     connection.send = (code, data, context) => {
       // the replies to a pipelined group go out in one write, as a C server's do: a
       // write per reply costs the mock more than the rest of its work
-      const socket = connection._socket;
-      if (!socket.writableCorked) {
-        socket.cork();
-        process.nextTick(() => socket.uncork());
-      }
+      corkUntilNextTick(connection._socket);
       send(code, data, typeof data === 'string' && OWN_ENHANCED.test(data) ? false : context);
     };
     connection._setListeners(() => connection.connectionReady());

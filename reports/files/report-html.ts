@@ -120,7 +120,7 @@ export function renderReportHtml(s: RunSummary, model: RunModel): string {
   const d = model.defenses.result();
   const { defenses, infrastructure } = tallyRows(d);
   const rows = (list: TallyRow[]) => list.map((r): Cell[] => [r.name, r.reply, r.what]);
-  body.push('<h2>Defenses that fired</h2>', `<p class="note">Counted from ${escapeHtml(tallySource(d))}.</p>`);
+  body.push('<h2>Defenses that fired</h2>', `<p class="note">Counted: ${escapeHtml(tallySource(d))}.</p>`);
   body.push(defenses.length ? table(['defense', 'reply', 'what it did'], rows(defenses), [0, 1, 2]) : '<p>None fired.</p>');
   if (infrastructure.length) {
     body.push('<h2>Infrastructure</h2>', '<p class="note">Not defenses: connections that ended without any SMTP reply, and mail servers in trouble.</p>');

@@ -70,7 +70,7 @@ export function renderReportMd(s: RunSummary, model: RunModel): string {
   const d = model.defenses.result();
   const { defenses, infrastructure } = tallyRows(d);
   const rows = (list: TallyRow[]) => list.map((r) => [r.name, r.reply, r.what]);
-  out.push('## Defenses that fired', '', `Counted from ${tallySource(d)}.`, '');
+  out.push('## Defenses that fired', '', `Counted: ${tallySource(d)}.`, '');
   out.push(...(defenses.length ? mdTable(['defense', 'reply', 'what it did'], rows(defenses), [0, 1, 2]) : ['None fired.']), '');
   if (infrastructure.length) {
     out.push('## Infrastructure', '', 'Not defenses: connections that ended without any SMTP reply, and mail servers in trouble.', '');

@@ -7,7 +7,6 @@ import type { ClientClass, ClientRecord } from './classify.ts';
 import { arrivalsOf } from './counts.ts';
 import { histogram, toRun, toRunSpan, type Timeline } from './timeline.ts';
 import { formatDuration, formatSize } from '../../proxy/config/units.ts';
-import { peakInWindow } from './as-it-was.ts';
 
 export const KIND_OF: Record<Exclude<ClientClass, 'idle'>, ActorKind> = {
   legit: 'legit',
@@ -73,12 +72,14 @@ function tierOf(r: Replayed): number {
   return Math.floor(Math.log2(Math.max(1, arrivalsOf(r, r.kind).length)));
 }
 
-/** One actor per class and tier, in the order of the classes, then busiest last. */
+/** One actor per class and tier, by class name, then busiest last. */
 export function buildActors(records: Replayed[], ctx: ActorContext): ImportedActor[] {
   const groups = new Map<string, Replayed[]>();
   for (const r of records) {
     const key = `${r.class}\u0000${String(tierOf(r)).padStart(3, '0')}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const group = groups.get(key);
+    if (group) group.push(r);
+    else groups.set(key, [r]);
   }
   const keys = [...groups.keys()].sort();
   const perClass = new Map<string, number>();

@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
 
+/** A log the lab cannot replay (the user's input, not a bug): `attitude import` says why and exits 104. */
+export class UnreplayableLog extends Error {}
+
 /** 127.10.0.0 to 127.255.255.0: the /24s the lab has. */
 const FIRST = 10;
 const SLOTS = (256 - FIRST) * 256;
@@ -32,7 +35,7 @@ export interface AddressMap {
 
 export function mapAddresses(addresses: readonly string[]): AddressMap {
   const networks = [...new Set(addresses.map(networkOf))].sort();
-  if (networks.length > SLOTS) throw new Error(`${networks.length} networks: the lab has room for ${SLOTS}`);
+  if (networks.length > SLOTS) throw new UnreplayableLog(`${networks.length} networks: the lab has room for ${SLOTS}`);
   const taken = new Set<number>();
   const network = new Map<string, string>();
   const base = new Map<string, [number, number]>();

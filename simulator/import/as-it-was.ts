@@ -4,7 +4,7 @@
 // default, raised to what the log's clients did when they did more (it did not fire:
 // it was higher, or there was none). Every key says in a comment where it came from.
 import { Document, isScalar } from 'yaml';
-import { formatDuration, type Rate } from '../../proxy/config/units.ts';
+import { formatDuration, formatRate, type Rate } from '../../proxy/config/units.ts';
 import { networkOf } from './addresses.ts';
 import type { Replayed } from './actors.ts';
 import type { LimitHints } from './observed.ts';
@@ -30,7 +30,7 @@ export function peakInWindow(times: readonly number[], windowMs: number): number
 
 /** `count` per `realWindowMs` of the log, as a rate of the run (which is `speedup` times faster). */
 export function runRate(count: number, realWindowMs: number, speedup: number): string {
-  if (Math.abs(speedup - 1) < 1e-9) return `${count}/${formatDuration(realWindowMs)}`;
+  if (Math.abs(speedup - 1) < 1e-9) return formatRate({ count, perMs: realWindowMs });
   const perMinute = (count * 60_000 * speedup) / realWindowMs;
   return `${perMinute >= 100 ? Math.round(perMinute) : Math.round(perMinute * 10) / 10}/1m`;
 }
@@ -73,7 +73,7 @@ export function asItWas(i: AsItWasInput): Keyed[] {
     }
     const peak = Math.max(0, ...records.map((r) => peakInWindow(times(r), (fallback.perMs * speed))));
     const count = Math.max(fallback.count, peak + 1);
-    add(path, `${count}/${formatDuration(fallback.perMs)}`, count > fallback.count ? `never refused; a client made ${peak} in ${formatDuration(fallback.perMs)} of the run` : 'never refused: the default');
+    add(path, formatRate({ count, perMs: fallback.perMs }), count > fallback.count ? `never refused; a client made ${peak} in ${formatDuration(fallback.perMs)} of the run` : 'never refused: the default');
   };
   rateKey(['connections', 'rate'], hints.connectionRate, 'connection', (r) => r.connections, { count: 60, perMs: 60_000 });
   rateKey(['messages', 'rate'], hints.messageRate, 'message', (r) => r.transactions.map((t) => t.t), { count: 100, perMs: 60_000 });

@@ -4,7 +4,7 @@
 // it was" (the legitimate senders' delivery ratio as it was, no more attack let through
 // than the real server let through); and the proxy config as it was beside it.
 import { formatDuration } from '../../proxy/config/units.ts';
-import { mapAddresses, networkOf } from './addresses.ts';
+import { mapAddresses, networkOf, UnreplayableLog } from './addresses.ts';
 import { buildActors, KIND_OF, type ImportedActor, type Replayed } from './actors.ts';
 import { asItWas } from './as-it-was.ts';
 import { classify, type ClientClass } from './classify.ts';
@@ -64,7 +64,7 @@ export function buildImport(o: Observation, opts: ImportOptions): Imported {
   const all = classify(o);
   const idle = all.filter((r) => r.class === 'idle').length;
   const kept = all.filter((r) => r.class !== 'idle');
-  if (!kept.length) throw new Error('nothing to replay: no client of the log sent mail or was refused');
+  if (!kept.length) throw new UnreplayableLog('nothing to replay: no client of the log sent mail or was refused');
   const map = mapAddresses(kept.map((r) => r.address));
   const replayed: Replayed[] = kept.map((r) => ({ ...r, class: r.class as Replayed['class'], kind: KIND_OF[r.class as Replayed['class']], mapped: map.address.get(r.address)! }));
 

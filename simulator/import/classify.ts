@@ -101,7 +101,8 @@ export function classify(o: Observation): ClientRecord[] {
     for (const s of sessions) {
       if (s.refused) {
         refusals[s.refused] = (refusals[s.refused] ?? 0) + 1;
-        if (counted.includes(s) || s.via === 'smtpd') refusedConnections[s.refused] = (refusedConnections[s.refused] ?? 0) + 1;
+        // a session has one refusal at most, and a postscreen session refused has no smtpd one after it
+        refusedConnections[s.refused] = (refusedConnections[s.refused] ?? 0) + 1;
       }
     }
     const transactions = sessions.flatMap((s) => s.transactions).sort((a, b) => a.t - b.t);

@@ -92,8 +92,6 @@ export interface LimitHints {
   recipientRate: number | null;
   /** anvil_rate_time_unit, from anvil's statistics (`12/60s`) */
   rateUnitMs: number | null;
-  /** the most recipients a message was accepted with before `too many recipients` */
-  maxRecipients: number | null;
   dnsblZones: string[];
   /** per address, what anvil said of its peaks */
   peaks: Map<string, { connections: number; connectionRate: number; messageRate: number }>;
@@ -146,7 +144,6 @@ export class ObservationBuilder {
     messageRate: null,
     recipientRate: null,
     rateUnitMs: null,
-    maxRecipients: null,
     dnsblZones: [],
     peaks: new Map(),
   };

@@ -23,9 +23,12 @@ export interface Timeline {
 /** At most this many buckets: a day's log keeps its hours, a minute's its seconds. */
 export const MAX_BUCKETS = 120;
 
-export function timeline(first: number, last: number, resolutionMs: number, durationMs: number | null, maxDefaultMs = 60_000): Timeline {
+/** A run without --duration replays at most this much of the log. */
+const MAX_DEFAULT_MS = 60_000;
+
+export function timeline(first: number, last: number, resolutionMs: number, durationMs: number | null): Timeline {
   const spanMs = Math.max(resolutionMs, last - first + resolutionMs);
-  const wanted = durationMs ?? Math.min(maxDefaultMs, Math.max(1000, Math.ceil(spanMs / 1000) * 1000));
+  const wanted = durationMs ?? Math.min(MAX_DEFAULT_MS, Math.max(1000, Math.ceil(spanMs / 1000) * 1000));
   // as many buckets as the log's resolution gives, at most MAX_BUCKETS, and a number that
   // divides the duration into whole milliseconds
   let buckets = Math.max(1, Math.min(MAX_BUCKETS, Math.round(spanMs / resolutionMs)));

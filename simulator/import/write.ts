@@ -25,7 +25,7 @@ export function scenarioYaml(imported: Imported, file: string): string {
       if (node.items.every((i) => isScalar(i))) node.flow = true;
     },
     Map(_, node) {
-      // small maps of plain values (retry, an arrival, a threshold's tags) stay on one line
+      // small maps of plain values (retry, an arrival, a mark, a DNSBL entry) stay on one line
       if (isMap(node) && node.items.length <= 4 && node.items.every((p) => isScalar(p.value) || (isSeq(p.value) && p.value.flow))) {
         const key = (node.items[0]?.key as { value?: unknown })?.value;
         if (key === 'after' || key === 'type' || key === 'at' || key === 'zone') node.flow = true;
