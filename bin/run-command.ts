@@ -32,7 +32,7 @@ export interface RunCommandOptions {
   quiet?: boolean;
 }
 
-function option<T>(name: string, value: string | undefined, parse: (v: string) => T | undefined, expected: string): T | undefined {
+export function option<T>(name: string, value: string | undefined, parse: (v: string) => T | undefined, expected: string): T | undefined {
   if (value === undefined) return undefined;
   const parsed = parse(value);
   if (parsed === undefined) throw new InvalidFileError('<command line>', [{ path: `--${name}`, message: `expected ${expected}, got ${JSON.stringify(value)}` }]);

@@ -20,7 +20,7 @@ import { configWithValues } from '../simulator/sweep/best-config.ts';
 import { buildGrid, type GridPoint, type Vary } from '../simulator/sweep/grid.ts';
 import { EXIT } from './exit-codes.ts';
 import { invalidInput } from './invalid-input.ts';
-import { prepareRun, type PreparedRun } from './run-command.ts';
+import { option, prepareRun, type PreparedRun } from './run-command.ts';
 import { interruptOnSigint, runSeries, type SeriesItem } from './run-series.ts';
 
 export interface SweepCommandOptions {
@@ -45,15 +45,13 @@ interface Prepared {
 }
 
 function prepare(scenarioArg: string, opts: SweepCommandOptions): Prepared {
-  const problems: Problem[] = [];
-  const maxRuns = opts.maxRuns === undefined ? DEFAULT_MAX_RUNS : /^\d+$/.test(opts.maxRuns) && Number(opts.maxRuns) >= 1 ? Number(opts.maxRuns) : null;
-  if (maxRuns === null) problems.push({ path: '--max-runs', message: `expected a count >= 1, got ${JSON.stringify(opts.maxRuns)}` });
-  if (problems.length) throw new InvalidFileError('<command line>', problems);
+  const maxRuns = option('max-runs', opts.maxRuns, (v) => (/^\d+$/.test(v) && Number(v) >= 1 ? Number(v) : undefined), 'a count >= 1') ?? DEFAULT_MAX_RUNS;
   // the scenario, the seed, the duration and the base config, checked as `run` checks them
   const base = prepareRun(scenarioArg, { proxyConfig: opts.proxyConfig, seed: opts.seed, duration: opts.duration });
   const baseFile = base.proxyConfigFile;
   const baseText = baseFile ? readFileSync(baseFile, 'utf8') : null;
-  const grid = buildGrid(opts.vary ?? [], { base: baseText ? (parseYaml(baseText) ?? {}) : {}, baseFile: baseFile ?? '<defaults>', maxRuns: maxRuns! });
+  const grid = buildGrid(opts.vary ?? [], { base: baseText ? (parseYaml(baseText) ?? {}) : {}, baseFile: baseFile ?? '<defaults>', maxRuns });
+  const problems: Problem[] = [];
   for (const p of grid.points) {
     try {
       checkProxyBinding(p.config, base.plan.scenario, `--vary ${Object.entries(p.values).map(([k, v]) => `${k}=${v}`).join(', ')}`);

@@ -61,7 +61,9 @@ export class BackendListenError extends Error {
 
 export class BackendFarm {
   readonly mocks: MockBackend[] = [];
+  /** the outages' timers, and the clock they run on */
   private timers: TimerHandle[] = [];
+  private clock: Clock | null = null;
 
   constructor(
     private readonly specs: readonly BackendSpec[],
@@ -99,6 +101,7 @@ export class BackendFarm {
 
   /** Outage windows, as offsets from now (the run's start). */
   scheduleOutages(clock: Clock): void {
+    this.clock = clock;
     this.specs.forEach((spec, i) => {
       const mock = this.mocks[i];
       for (const o of spec.outages) {
@@ -116,9 +119,9 @@ export class BackendFarm {
     });
   }
 
-  /** `clock`: the one the outages were scheduled on */
-  async stop(clock?: Clock): Promise<void> {
-    for (const t of this.timers) clock?.clearTimeout(t);
+  async stop(): Promise<void> {
+    for (const t of this.timers) this.clock?.clearTimeout(t);
+    this.timers = [];
     await Promise.all(this.mocks.map((m) => m.stop()));
   }
 }

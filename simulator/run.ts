@@ -132,7 +132,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
     await Promise.all(proxies.map((p) => p.close(500)));
     await shared?.stop();
     await labDns?.stop();
-    await farm.stop(clock);
+    await farm.stop();
     await recorder.close();
     throw err;
   }
@@ -164,7 +164,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
       bus.emit('target.ready', { banner, ms: Math.round(performance.now() - asked) });
     }
   } catch (err) {
-    await farm.stop(clock);
+    await farm.stop();
     await labDns?.stop();
     bus.emit('run.end', { elapsedMs: 0, interrupted: false });
     await recorder.close();
@@ -196,7 +196,7 @@ export async function runPlan(o: RunOptions): Promise<RunResult> {
   await Promise.all(proxies.map((p) => p.close(1000)));
   await shared?.stop();
   await labDns?.stop();
-  await farm.stop(clock);
+  await farm.stop();
   bus.emit('run.end', { elapsedMs: Math.round(elapsed()), interrupted });
 
   const counted = ledger.result();
